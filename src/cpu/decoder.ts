@@ -46,10 +46,12 @@ function buildMaps(): (DecodeEntry | undefined)[] {
     if (z) for (let k = 0; k < 8; k++) add(key + k, r);
     else add(key, r);
   }
-  // The most specific rows first: fixed ModRM byte, mandatory prefix, then the rest in table order.
+  // The most specific rows first: fixed ModRM byte, mandatory prefix, a fixed opcode before an
+  // opcode-plus-register family (90 = NOP before XCHG eAX,eAX), then the rest in table order.
   for (const e of map) {
     if (!e) continue;
-    const rank = (r: IsaRow) => (r.modrmByte !== undefined ? 0 : r.mandatoryPrefix !== undefined ? 1 : 2);
+    const rank = (r: IsaRow) =>
+      r.modrmByte !== undefined ? 0 : r.mandatoryPrefix !== undefined ? 1 : r.operands.some((o) => o[0] === "Z") ? 3 : 2;
     e.rows.sort((a, b) => rank(a) - rank(b));
   }
   return map;
@@ -167,6 +169,7 @@ export class Decoder {
       if (r.asize !== undefined && r.asize !== asBits) continue;
       if (r.mandatoryPrefix === 0xf3 && rep !== 1) continue;
       if (mod === 3 && r.operands.some(isMemOnly)) continue;
+      if (regField > 5 && r.operands.includes("Sw")) continue; // no segment register 6 or 7
       row = r;
       break;
     }

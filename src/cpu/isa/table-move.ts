@@ -34,8 +34,9 @@ export const MOVE_ROWS: readonly IsaRow[] = [
   row("movsx", [0x0f, 0xbf], "Gv,Ew", "movsx", "mov"),
   row("xchg", [0x86], "Eb,Gb", "xchg", "xchg", { lockable: true }),
   row("xchg", [0x87], "Ev,Gv", "xchg", "xchg", { lockable: true }),
-  // 90 is NOP (PAUSE with F3) and lives in the misc table; 91-97 exchange eAX with a register.
-  ...[1, 2, 3, 4, 5, 6, 7].map((r) => row("xchg", [0x90 + r], "eAX,Zv", "xchg", "xchg")),
+  // 90+r exchanges eAX with a register; 90 itself decodes as NOP (misc table), which the decoder
+  // prefers because a fixed opcode outranks an opcode-plus-register family.
+  row("xchg", [0x90], "eAX,Zv", "xchg", "xchg"),
   row("bswap", [0x0f, 0xc8], "Zd", "bswap", "alu"),
   row("xadd", [0x0f, 0xc0], "Eb,Gb", "xadd", "atomic", { flagsDefined: ARITH, lockable: true }),
   row("xadd", [0x0f, 0xc1], "Ev,Gv", "xadd", "atomic", { flagsDefined: ARITH, lockable: true }),
