@@ -8,6 +8,7 @@
  * code; SDM Vol. 3A 8.1.3) and bumps the link generation so no stale link is followed.
  */
 import type { Insn } from "./insn.ts";
+import type { BlockFn } from "./block-compiler.ts";
 
 export const MAX_BLOCK_INSNS = 32;
 
@@ -19,6 +20,11 @@ export class Block {
   link2: Block | null = null;
   link2Eip = -1;
   linkGen = -1;
+  /** Executions so far by the interpreter; at COMPILE_THRESHOLD the block is compiled. */
+  runs = 0;
+  fn: BlockFn | null = null;
+  /** Sum of the static costs of all instructions. */
+  readonly cost: number;
   constructor(
     readonly insns: Insn[],
     readonly startEip: number,
@@ -27,8 +33,23 @@ export class Block {
     readonly code32: boolean,
     /** Physical pages the block's bytes lie on (one or two). */
     readonly pages: readonly number[],
-  ) {}
+  ) {
+    let sum = 0;
+    for (const i of insns) sum += i.cost;
+    this.cost = sum;
+  }
+
+  /** Static cost of the first k instructions. */
+  costOf(k: number): number {
+    if (k === this.insns.length) return this.cost;
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += this.insns[j].cost;
+    return sum;
+  }
 }
+
+/** Interpreted executions before a block is compiled (compiling costs ~tens of microseconds). */
+export const COMPILE_THRESHOLD = 16;
 
 export class BlockCache {
   private readonly map32 = new Map<number, Block>();

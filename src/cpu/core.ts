@@ -11,7 +11,8 @@
  * layer replaces the costs with a CPU profile's table and the cache model's latencies.
  */
 import { Brk, CoreState, type CoreOptions } from "./core-state.ts";
-import { Block, BlockCache, MAX_BLOCK_INSNS } from "./block-cache.ts";
+import { Block, BlockCache, COMPILE_THRESHOLD, MAX_BLOCK_INSNS } from "./block-cache.ts";
+import { compileBlock } from "./block-compiler.ts";
 import { Decoder } from "./decoder.ts";
 import { CpuFault, fault, Vector } from "./exceptions.ts";
 import type { Insn } from "./insn.ts";
@@ -34,6 +35,10 @@ export class Core extends CoreState {
   });
   /** Why the last run() stopped with "exit" (set by the board through requestExit). */
   exitCode = 0;
+  /** Index in its block of the instruction that faulted (set by compiled blocks). */
+  faultIndex = 0;
+  /** Compile hot blocks (false: interpret only, for comparison and debugging). */
+  jit = true;
 
   constructor(opts: CoreOptions) {
     super(opts);
@@ -134,28 +139,54 @@ export class Core extends CoreState {
 
   private execBlock(b: Block, n: number): void {
     const insns = b.insns;
+    if (n === insns.length) {
+      if (b.fn !== null) {
+        this.runCompiled(b);
+        return;
+      }
+      if (++b.runs === COMPILE_THRESHOLD && this.jit) b.fn = compileBlock(b);
+    }
     let k = 0;
     try {
       while (k < n) {
         const i = insns[k];
         this.eip = i.nextEip;
         i.exec(this, i);
-        this.cycles += i.cost;
         k++;
         if (this.brk !== 0) break;
       }
-      this.icount += k;
     } catch (e) {
-      this.icount += k;
-      const i = insns[k];
-      this.eip = i.eip;
-      if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, i.eip);
-      else if (e instanceof SimulationError) throw e;
-      else {
-        throw new SimulationError(`internal error executing ${i.row?.mnemonic ?? "?"}: ${String(e)}`, {
-          core: this.id, eip: i.eip, dump: this.dump(),
-        });
-      }
+      this.faulted(b, k, e);
+      return;
+    }
+    this.icount += k;
+    this.cycles += b.costOf(k);
+  }
+
+  private runCompiled(b: Block): void {
+    let k: number;
+    try {
+      k = b.fn!(this);
+    } catch (e) {
+      this.faulted(b, this.faultIndex, e);
+      return;
+    }
+    this.icount += k;
+    this.cycles += k === b.insns.length ? b.cost : b.costOf(k);
+  }
+
+  /** Instruction k of block b raised `e`: retire the ones before it and deliver the exception. */
+  private faulted(b: Block, k: number, e: unknown): void {
+    this.icount += k;
+    this.cycles += b.costOf(k);
+    const i = b.insns[k];
+    this.eip = i.eip;
+    if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, i.eip);
+    else if (e instanceof SimulationError) throw e;
+    else {
+      throw new SimulationError(`internal error executing ${i.row?.mnemonic ?? "?"}: ${String(e)}`, {
+        core: this.id, eip: i.eip, dump: this.dump(),
+      });
     }
   }
 
