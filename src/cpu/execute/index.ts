@@ -6,9 +6,11 @@ import type { ExecTable } from "./registry.ts";
 import { ALU_EXEC } from "./alu.ts";
 import { MOVE_EXEC } from "./move.ts";
 import { CONTROL_EXEC } from "./control.ts";
+import { GENERAL_EXEC } from "./general.ts";
 
 export const EXEC_TABLE: ExecTable = {
   ...ALU_EXEC,
   ...MOVE_EXEC,
   ...CONTROL_EXEC,
+  ...GENERAL_EXEC,
 };
