@@ -6,11 +6,13 @@ import type { ExecTable } from "./registry.ts";
 import { ALU_EXEC } from "./alu.ts";
 import { MOVE_EXEC } from "./move.ts";
 import { CONTROL_EXEC } from "./control.ts";
+import { ARITH_EXEC } from "./arith.ts";
 import { GENERAL_EXEC } from "./general.ts";
 
 export const EXEC_TABLE: ExecTable = {
   ...ALU_EXEC,
   ...MOVE_EXEC,
   ...CONTROL_EXEC,
+  ...ARITH_EXEC,
   ...GENERAL_EXEC,
 };
