@@ -150,6 +150,7 @@ export class RecordingBus implements SystemBus {
 
 export const REG_NAMES = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
 export type RegName = (typeof REG_NAMES)[number];
+export const SEG_NAMES = ["es", "cs", "ss", "ds", "fs", "gs"];
 export type Regs = Partial<Record<RegName, number>>;
 
 /** One table row: code, initial state, and the state the SDM says results. */
@@ -172,6 +173,8 @@ export interface Case {
     mem?: Readonly<Record<number, number>>;
     mem16?: Readonly<Record<number, number>>;
     mem8?: Readonly<Record<number, number>>;
+    /** Segment registers by name ("ds"): [selector, base]. */
+    seg?: Readonly<Record<string, readonly [number, number]>>;
     /** The run ends in this exception: [vector, error code or -1, saved EIP (default: CODE)]. */
     fault?: readonly [number, number, number?];
     check?: (c: Core) => void;
@@ -213,6 +216,12 @@ export function observe(c: Core, t: Case): Case["expect"] {
   if (e.mem) got.mem = Object.fromEntries(Object.keys(e.mem).map((a) => [a, c.read32(Number(a)) >>> 0]));
   if (e.mem16) got.mem16 = Object.fromEntries(Object.keys(e.mem16).map((a) => [a, c.read16(Number(a))]));
   if (e.mem8) got.mem8 = Object.fromEntries(Object.keys(e.mem8).map((a) => [a, c.read8(Number(a))]));
+  if (e.seg) {
+    got.seg = Object.fromEntries(Object.keys(e.seg).map((n) => {
+      const s = SEG_NAMES.indexOf(n);
+      return [n, [c.segSel[s], c.segBase[s] >>> 0]];
+    }));
+  }
   return got;
 }
 
@@ -226,5 +235,6 @@ export function expected(t: Case): Case["expect"] {
   if (e.mem) out.mem = Object.fromEntries(Object.entries(e.mem).map(([a, v]) => [a, v >>> 0]));
   if (e.mem16) out.mem16 = e.mem16;
   if (e.mem8) out.mem8 = e.mem8;
+  if (e.seg) out.seg = Object.fromEntries(Object.entries(e.seg).map(([n, [sel, base]]) => [n, [sel, base >>> 0]]));
   return out;
 }
