@@ -8,6 +8,7 @@ import { MOVE_EXEC } from "./move.ts";
 import { CONTROL_EXEC } from "./control.ts";
 import { ARITH_EXEC } from "./arith.ts";
 import { GENERAL_EXEC } from "./general.ts";
+import { SYSTEM_EXEC } from "./system.ts";
 
 export const EXEC_TABLE: ExecTable = {
   ...ALU_EXEC,
@@ -15,4 +16,5 @@ export const EXEC_TABLE: ExecTable = {
   ...CONTROL_EXEC,
   ...ARITH_EXEC,
   ...GENERAL_EXEC,
+  ...SYSTEM_EXEC,
 };

@@ -1,0 +1,39 @@
+/**
+ * IN and OUT with an imm8 port or the port in DX, byte/word/dword (SDM Vol. 2 IN, OUT). The access goes
+ * to the board through SystemBus.portIn/portOut; in protected mode with CPL > IOPL the TSS I/O permission
+ * bitmap must allow every byte port the access covers, else #GP(0) (io-permission.ts).
+ *
+ * Cost: the row's static "io" cost; the platform layer will charge what the device on the bus says.
+ * Leaves out: virtual-8086 mode, and VM exits on I/O (the VT-x issue hooks in here).
+ */
+import type { CoreState } from "../core-state.ts";
+import type { ExecFn, Insn } from "../insn.ts";
+import type { ExecTable } from "./registry.ts";
+import { fault, Vector } from "../exceptions.ts";
+import { Reg } from "../registers.ts";
+import { ioPermitted } from "../io-permission.ts";
+
+function checked(c: CoreState, port: number, size: number): number {
+  if (!ioPermitted(c, port, size)) fault(Vector.GP, 0);
+  return port;
+}
+
+function inPort(c: CoreState, i: Insn, port: number): void {
+  const size = i.osize as 1 | 2 | 4;
+  c.setReg(Reg.EAX, size, c.bus.portIn(checked(c, port, size), size));
+}
+
+function outPort(c: CoreState, i: Insn, port: number): void {
+  const size = i.osize as 1 | 2 | 4;
+  c.bus.portOut(checked(c, port, size), size, c.getReg(Reg.EAX, size));
+}
+
+const inImm: ExecFn = (c, i) => inPort(c, i, i.imm & 0xff);
+const inDx: ExecFn = (c, i) => inPort(c, i, c.regs[Reg.EDX] & 0xffff);
+const outImm: ExecFn = (c, i) => outPort(c, i, i.imm & 0xff);
+const outDx: ExecFn = (c, i) => outPort(c, i, c.regs[Reg.EDX] & 0xffff);
+
+export const IO_EXEC: ExecTable = {
+  in: (_i, row) => (row.operands[1] === "DX" ? inDx : inImm),
+  out: (_i, row) => (row.operands[0] === "DX" ? outDx : outImm),
+};

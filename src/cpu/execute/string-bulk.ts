@@ -1,0 +1,120 @@
+/**
+ * Bulk fast paths for REP MOVS and REP STOS (SDM Vol. 2 MOVS, STOS, REP): whole runs of elements are
+ * moved with Uint8Array.copyWithin / fill on the physical range instead of one element at a time.
+ *
+ * They are an optimisation only and must be unobservable: they run when DF = 0, the address size is 32
+ * bits, no offset wraps, and bulkRange() vouches for both ranges; anything else returns to the
+ * element-by-element loop in string.ts, which defines the semantics. Work is split at 4 KiB page
+ * boundaries so that, once paging exists, each step needs one translation per side. A forward MOVS whose
+ * destination starts inside its own source is an element-wise pattern replication, not a memmove, so
+ * that case is also left to the element loop. Stores into pages that hold decoded code are reported as
+ * the core's write paths do (self-modifying code, SDM Vol. 3A 8.1.3).
+ *
+ * Leaves out: segment limit checks and paging (bulkRange is the one place to add them).
+ */
+import type { CoreState } from "../core-state.ts";
+import { Brk } from "../core-state.ts";
+import type { Insn } from "../insn.ts";
+import { Reg, Seg } from "../registers.ts";
+
+const PAGE = 4096;
+const TWO32 = 4294967296;
+
+/**
+ * Physical offset in c.ram of `len` bytes at offset `off` of segment `seg`, or -1 when the range may not
+ * be touched in bulk. Today linear = physical and segment limits are not checked, so this only asks
+ * whether the range lies inside RAM. Callers never pass a range that crosses a 4 KiB page; paging will
+ * translate the page here, and segment limits will be checked here too.
+ */
+export function bulkRange(c: CoreState, seg: number, off: number, len: number): number {
+  const lin = (c.segBase[seg] + off) >>> 0;
+  return lin + len <= c.ramSize ? lin : -1;
+}
+
+/** Report a bulk store into the physical page of `pa` to the decoded-block cache, as c.write* do. */
+function storedTo(c: CoreState, pa: number): void {
+  if (c.codePage[pa >>> 12] !== 0) {
+    c.onCodeWrite(pa);
+    c.brk |= Brk.SMC;
+  }
+}
+
+/** Elements (of `size` bytes) that fit before the next page boundary of both linear addresses. */
+function elementsInPage(c: CoreState, i: Insn, srcOff: number, dstOff: number, size: number, max: number): number {
+  const dLin = (c.segBase[Seg.ES] + dstOff) >>> 0;
+  let bytes = PAGE - (dLin & (PAGE - 1));
+  if (srcOff >= 0) {
+    const sLin = (c.segBase[i.seg] + srcOff) >>> 0;
+    const s = PAGE - (sLin & (PAGE - 1));
+    if (s < bytes) bytes = s;
+  }
+  const n = Math.floor(bytes / size);
+  return n < max ? n : max;
+}
+
+/**
+ * REP MOVS with DF = 0 and 32-bit addressing: moves up to `max` elements in bulk, updating ESI, EDI and
+ * ECX after every step (so a later fault leaves a restartable state). Returns the elements moved; fewer
+ * than `max` means the rest must go element by element.
+ */
+export function bulkMovs(c: CoreState, i: Insn, max: number): number {
+  const r = c.regs;
+  const size = i.osize;
+  let done = 0;
+  while (done < max) {
+    const si = r[Reg.ESI] >>> 0;
+    const di = r[Reg.EDI] >>> 0;
+    const n = elementsInPage(c, i, si, di, size, max - done);
+    if (n === 0) break;
+    const len = n * size;
+    if (si + len > TWO32 || di + len > TWO32) break;
+    const ps = bulkRange(c, i.seg, si, len);
+    const pd = bulkRange(c, Seg.ES, di, len);
+    if (ps < 0 || pd < 0) break;
+    if (pd > ps && pd < ps + len) break; // forward overlap: replication semantics, element loop
+    c.ram.copyWithin(pd, ps, ps + len);
+    storedTo(c, pd);
+    r[Reg.ESI] = si + len;
+    r[Reg.EDI] = di + len;
+    r[Reg.ECX] = (r[Reg.ECX] >>> 0) - n;
+    done += n;
+  }
+  return done;
+}
+
+/** REP STOS with DF = 0 and 32-bit addressing; same contract as bulkMovs. */
+export function bulkStos(c: CoreState, i: Insn, max: number): number {
+  const r = c.regs;
+  const size = i.osize;
+  const v = r[Reg.EAX];
+  const b0 = v & 0xff;
+  const uniform = size === 1 || (size === 2 ? ((v >>> 8) & 0xff) === b0 : (v & 0xffff) === (v >>> 16) && ((v >>> 8) & 0xff) === b0);
+  let done = 0;
+  while (done < max) {
+    const di = r[Reg.EDI] >>> 0;
+    const n = elementsInPage(c, i, -1, di, size, max - done);
+    if (n === 0) break;
+    const len = n * size;
+    if (di + len > TWO32) break;
+    const pd = bulkRange(c, Seg.ES, di, len);
+    if (pd < 0) break;
+    if (uniform) {
+      c.ram.fill(b0, pd, pd + len);
+    } else {
+      // Lay down one element, then double the filled prefix: log2(n) copies.
+      if (size === 2) c.ramView.setUint16(pd, v, true);
+      else c.ramView.setInt32(pd, v, true);
+      let filled = size;
+      while (filled < len) {
+        const k = filled < len - filled ? filled : len - filled;
+        c.ram.copyWithin(pd + filled, pd, pd + k);
+        filled += k;
+      }
+    }
+    storedTo(c, pd);
+    r[Reg.EDI] = di + len;
+    r[Reg.ECX] = (r[Reg.ECX] >>> 0) - n;
+    done += n;
+  }
+  return done;
+}

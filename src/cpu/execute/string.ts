@@ -1,0 +1,195 @@
+/**
+ * String instructions MOVS CMPS STOS LODS SCAS INS OUTS and the REP / REPE / REPNE prefixes
+ * (SDM Vol. 2 instruction pages and "REP/REPE/REPZ/REPNE/REPNZ"; Vol. 1 7.3.9).
+ *
+ * Source DS:eSI (segment overridable: i.seg), destination ES:eDI (never overridable); the address size
+ * selects SI/DI/CX or ESI/EDI/ECX, EFLAGS.DF the direction. CMPS and SCAS set the flags like CMP (lazy
+ * SUB record, flags.ts). F3 is REPE for CMPS/SCAS and REP for the others; F2 is REPNE for CMPS/SCAS and,
+ * as on Intel processors, acts like REP on MOVS/STOS/LODS/INS/OUTS.
+ *
+ * A REP instruction ends its basic block and sets EIP itself: the next instruction when the count is
+ * exhausted (or the REPE/REPNE condition ends it), its own address while elements remain. Every element
+ * updates eCX/eSI/eDI before the next one starts, so a fault mid-way leaves the architectural state the
+ * SDM requires for restarting. At most REP_CHUNK_ELEMENTS elements run per call, and the loop stops early
+ * when the board asks the core to stop (an OUTS to a debug-exit port, an interrupt raised by a device), so
+ * interrupts are taken between elements as on hardware. REP MOVS/STOS take the bulk path of
+ * string-bulk.ts where it is unobservable.
+ *
+ * Cost: a call costs the row's static cost (added by the run loop) plus ELEMENT_CYCLES per element after
+ * the first, whichever path moved the elements; a REP count of zero costs the row's cost only. Each chunk
+ * of a long REP counts as one retired instruction in c.icount.
+ *
+ * Leaves out: segment limit checks and paging (string-bulk.ts bulkRange and the core's memory paths),
+ * the write-probe before INS reads a port (needed once a store can fault), and the "fast string"
+ * reordering of stores that Intel allows.
+ */
+import type { CoreState } from "../core-state.ts";
+import { Brk } from "../core-state.ts";
+import type { ExecFn, Insn } from "../insn.ts";
+import type { ExecTable } from "./registry.ts";
+import { fault, Vector } from "../exceptions.ts";
+import { FlagOp, SIZE_MASK, SIZE_SIGN } from "../flags.ts";
+import { Eflags, Reg, Seg } from "../registers.ts";
+import { costOf } from "../timing.ts";
+import { ioPermitted } from "../io-permission.ts";
+import { bulkMovs, bulkStos } from "./string-bulk.ts";
+
+/** Elements per call of a REP instruction before it yields to the run loop (EIP stays on it). */
+export const REP_CHUNK_ELEMENTS = 1024;
+
+/**
+ * Cycles per element after the first, by operation. The order of the Pentium's REP costs (Intel Pentium
+ * optimization manual / Agner Fog's P5 tables: REP MOVS and STOS about 1 per element, LODS 3, CMPS and
+ * SCAS 4); INS/OUTS pay a port access per element.
+ */
+export const ELEMENT_CYCLES = {
+  movs: 1, stos: 1, lods: 3, cmps: 4, scas: 4, ins: costOf("io"), outs: costOf("io"),
+} as const;
+
+type Op = keyof typeof ELEMENT_CYCLES;
+
+// ---- one element of each operation: access memory/port, then advance the index registers ----
+
+function step(c: CoreState, i: Insn, reg: number): void {
+  const r = c.regs;
+  const d = (c.eflags & Eflags.DF) !== 0 ? -i.osize : i.osize;
+  if (i.a16) r[reg] = (r[reg] & ~0xffff) | ((r[reg] + d) & 0xffff);
+  else r[reg] = (r[reg] + d) | 0;
+}
+
+function srcLin(c: CoreState, i: Insn): number {
+  const si = i.a16 ? c.regs[Reg.ESI] & 0xffff : c.regs[Reg.ESI];
+  return (c.segBase[i.seg] + si) | 0;
+}
+
+function dstLin(c: CoreState, i: Insn): number {
+  const di = i.a16 ? c.regs[Reg.EDI] & 0xffff : c.regs[Reg.EDI];
+  return (c.segBase[Seg.ES] + di) | 0;
+}
+
+/** CMP a, b at the operation size, as a lazy flag record (flags.ts; same fields alu.ts's CMP sets). */
+function compare(c: CoreState, a: number, b: number, size: number): void {
+  c.fop = FlagOp.SUB;
+  c.fa = a;
+  c.fb = b;
+  c.fres = (a - b) | 0;
+  c.fmask = SIZE_MASK[size] | 0;
+  c.fsign = SIZE_SIGN[size];
+}
+
+function port(c: CoreState, i: Insn): number {
+  const p = c.regs[Reg.EDX] & 0xffff;
+  if (!ioPermitted(c, p, i.osize)) fault(Vector.GP, 0);
+  return p;
+}
+
+const ELEMENT: Record<Op, ExecFn> = {
+  movs(c, i) {
+    const size = i.osize;
+    c.writeN(dstLin(c, i), size, c.readN(srcLin(c, i), size));
+    step(c, i, Reg.ESI);
+    step(c, i, Reg.EDI);
+  },
+  cmps(c, i) {
+    const size = i.osize;
+    const a = c.readN(srcLin(c, i), size);
+    const b = c.readN(dstLin(c, i), size);
+    step(c, i, Reg.ESI);
+    step(c, i, Reg.EDI);
+    compare(c, a, b, size);
+  },
+  stos(c, i) {
+    c.writeN(dstLin(c, i), i.osize, c.regs[Reg.EAX]);
+    step(c, i, Reg.EDI);
+  },
+  lods(c, i) {
+    const v = c.readN(srcLin(c, i), i.osize);
+    step(c, i, Reg.ESI);
+    c.setReg(Reg.EAX, i.osize, v);
+  },
+  scas(c, i) {
+    const size = i.osize;
+    const b = c.readN(dstLin(c, i), size);
+    step(c, i, Reg.EDI);
+    compare(c, c.getReg(Reg.EAX, size), b, size);
+  },
+  ins(c, i) {
+    const size = i.osize;
+    const v = c.bus.portIn(port(c, i), size as 1 | 2 | 4);
+    c.writeN(dstLin(c, i), size, v);
+    step(c, i, Reg.EDI);
+  },
+  outs(c, i) {
+    const size = i.osize;
+    const p = port(c, i);
+    c.bus.portOut(p, size as 1 | 2 | 4, c.readN(srcLin(c, i), size));
+    step(c, i, Reg.ESI);
+  },
+};
+
+// ---- the REP loop ----
+
+function count(c: CoreState, i: Insn): number {
+  return i.a16 ? c.regs[Reg.ECX] & 0xffff : c.regs[Reg.ECX] >>> 0;
+}
+
+function setCount(c: CoreState, i: Insn, n: number): void {
+  const r = c.regs;
+  r[Reg.ECX] = i.a16 ? (r[Reg.ECX] & ~0xffff) | n : n;
+}
+
+const noBulk = (): number => 0;
+
+/** Board requests that end the chunk early; a store into code (SMC) does not, the block ends anyway. */
+const STOP_BITS = ~Brk.SMC;
+
+function makeRep(op: Op, cond: number): ExecFn {
+  const elem = ELEMENT[op];
+  const elemCost = ELEMENT_CYCLES[op];
+  const bulk = op === "movs" ? bulkMovs : op === "stos" ? bulkStos : noBulk;
+  return (c: CoreState, i: Insn) => {
+    let n = count(c, i);
+    if (n === 0) return;
+    let done = 0;
+    try {
+      const fast = bulk !== noBulk && !i.a16 && (c.eflags & Eflags.DF) === 0;
+      for (;;) {
+        if (fast) {
+          const k = bulk(c, i, n < REP_CHUNK_ELEMENTS - done ? n : REP_CHUNK_ELEMENTS - done);
+          done += k;
+          n -= k;
+          if (n === 0 || done >= REP_CHUNK_ELEMENTS) break;
+        }
+        elem(c, i);
+        done++;
+        setCount(c, i, --n);
+        if (n === 0) break;
+        // REPE ends on ZF = 0, REPNE on ZF = 1; the lazy record of compare() gives ZF directly.
+        if (cond !== 0 && ((c.fres & c.fmask) === 0) !== (cond === 1)) break;
+        if (done >= REP_CHUNK_ELEMENTS || (c.brk & STOP_BITS) !== 0) break;
+      }
+    } finally {
+      if (done > 1) c.cycles += (done - 1) * elemCost;
+    }
+    if (n !== 0 && (cond === 0 || ((c.fres & c.fmask) === 0) === (cond === 1))) c.eip = i.eip;
+  };
+}
+
+/** Handler factory for one string operation: REP/REPE/REPNE by the decoded prefix. */
+function stringOp(op: Op, compares: boolean) {
+  const single = ELEMENT[op];
+  const rep = makeRep(op, 0);
+  const repe = compares ? makeRep(op, 1) : rep;
+  const repne = compares ? makeRep(op, 2) : rep;
+  return (i: Insn): ExecFn => (i.rep === 0 ? single : i.rep === 1 ? repe : repne);
+}
+
+export const STRING_EXEC: ExecTable = {
+  movs: stringOp("movs", false),
+  cmps: stringOp("cmps", true),
+  stos: stringOp("stos", false),
+  lods: stringOp("lods", false),
+  scas: stringOp("scas", true),
+  ins: stringOp("ins", false),
+  outs: stringOp("outs", false),
+};
