@@ -16,6 +16,10 @@ import type { ExecFactory, ExecTable } from "./registry.ts";
 import { fault, Vector } from "../exceptions.ts";
 import { STRING_EXEC } from "./string.ts";
 import { IO_EXEC } from "./io.ts";
+import { TABLE_EXEC } from "./system-tables.ts";
+import { SEGMENT_CHECK_EXEC } from "./system-segment-checks.ts";
+import { REGISTER_EXEC } from "./system-registers.ts";
+import { MSR_EXEC } from "./system-msr.ts";
 
 /** Handlers that check mode and privilege themselves, in the SDM's order for them. */
 const SELF_CHECKED = new Set(["movFromCr", "movToCr", "movFromDr", "movToDr"]);
@@ -58,5 +62,5 @@ function guardAll(t: ExecTable): ExecTable {
 export const SYSTEM_EXEC: ExecTable = {
   ...STRING_EXEC,
   ...IO_EXEC,
-  ...guardAll({}),
+  ...guardAll({ ...TABLE_EXEC, ...SEGMENT_CHECK_EXEC, ...REGISTER_EXEC, ...MSR_EXEC }),
 };

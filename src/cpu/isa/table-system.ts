@@ -36,6 +36,7 @@ export const SYSTEM_ROWS: readonly IsaRow[] = [
   row("wrmsr", [0x0f, 0x30], "", "wrmsr", "serialize", { privileged: true, end: "stop" }),
   row("rdmsr", [0x0f, 0x32], "", "rdmsr", "serialize", { privileged: true }),
   row("rdpmc", [0x0f, 0x33], "", "rdpmc", "serialize"),
-  row("sysenter", [0x0f, 0x34], "", "sysenter", "system", { pmodeOnly: true, end: "jump" }),
-  row("sysexit", [0x0f, 0x35], "", "sysexit", "system", { pmodeOnly: true, privileged: true, end: "jump" }),
+  // SYSENTER/SYSEXIT raise #GP(0), not #UD, in real-address mode (SDM SYSENTER/SYSEXIT): not pmodeOnly.
+  row("sysenter", [0x0f, 0x34], "", "sysenter", "system", { end: "jump" }),
+  row("sysexit", [0x0f, 0x35], "", "sysexit", "system", { privileged: true, end: "jump" }),
 ];

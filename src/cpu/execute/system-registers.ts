@@ -1,0 +1,96 @@
+/**
+ * Instructions on control and debug registers and the caches: MOV to/from CR0/CR2/CR3/CR4, SMSW, LMSW,
+ * CLTS, MOV to/from DR0-DR7, INVD, WBINVD, INVLPG (SDM Vol. 2 instruction pages). Register semantics are
+ * in control-registers.ts and debug-registers.ts.
+ *
+ * MOV CR/DR check in the order Bochs does (the issue's reference for system behaviour): a register that
+ * does not exist (CR1, CR5-7; DR4/DR5 with CR4.DE) is #UD, then DR7.GD is #DB (a fault: EIP stays on the
+ * MOV), then CPL > 0 is #GP(0). The GPR operand is always 32 bits; ModRM.mod is ignored (decoder).
+ * SMSW to a 32-bit register stores all of CR0 (P6 and later; the SDM calls the high half undefined), to
+ * memory or a 16-bit register its low 16 bits. LMSW changes only PE, MP, EM, TS and cannot clear PE.
+ *
+ * INVD and WBINVD cost cycles only: there is no cache model yet. INVLPG does nothing yet: there is no TLB
+ * (paging is the system-architecture issue's), and the decoded-block cache is indexed by physical
+ * address, so it does not depend on mappings.
+ */
+import type { CoreState } from "../core-state.ts";
+import type { ExecFn } from "../insn.ts";
+import type { ExecTable } from "./registry.ts";
+import { fault, Vector } from "../exceptions.ts";
+import { Cr0, Cr4, crExists, readCr, writeCr, writeCr0 } from "../control-registers.ts";
+import { debugRegisters, DR6_BD, DR7_GD, readDr, writeDr } from "../debug-registers.ts";
+import { ea, readE } from "./operands.ts";
+
+function requireCpl0(c: CoreState): void {
+  if (c.protectedMode && c.cpl !== 0) fault(Vector.GP, 0);
+}
+
+const movFromCr: ExecFn = (c, i) => {
+  if (!crExists(i.reg)) fault(Vector.UD);
+  requireCpl0(c);
+  c.regs[i.rm] = readCr(c, i.reg);
+};
+
+const movToCr: ExecFn = (c, i) => {
+  if (!crExists(i.reg)) fault(Vector.UD);
+  requireCpl0(c);
+  writeCr(c, i.reg, c.regs[i.rm]);
+};
+
+/** The DR number MOV DR really accesses (DR4/DR5 alias DR6/DR7), after its #UD, #DB and #GP checks. */
+function debugRegisterOperand(c: CoreState, n: number): number {
+  if (n === 4 || n === 5) {
+    if ((c.cr4 & Cr4.DE) !== 0) fault(Vector.UD);
+    n += 2;
+  }
+  const d = debugRegisters(c);
+  if ((d[7] & DR7_GD) !== 0) {
+    d[6] |= DR6_BD;
+    d[7] &= ~DR7_GD;
+    fault(Vector.DB);
+  }
+  requireCpl0(c);
+  return n;
+}
+
+const movFromDr: ExecFn = (c, i) => {
+  const n = debugRegisterOperand(c, i.reg);
+  c.regs[i.rm] = readDr(c, n);
+};
+
+const movToDr: ExecFn = (c, i) => {
+  const n = debugRegisterOperand(c, i.reg);
+  writeDr(c, n, c.regs[i.rm]);
+};
+
+const smsw: ExecFn = (c, i) => {
+  if (i.rm >= 0) c.setReg(i.rm, i.opsize, c.cr0);
+  else c.write16(ea(c, i), c.cr0);
+};
+
+const LMSW_BITS = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS;
+
+const lmsw: ExecFn = (c, i) => {
+  let msw = readE(c, i, 2) & LMSW_BITS;
+  msw |= c.cr0 & Cr0.PE; // cannot clear PE
+  writeCr0(c, (c.cr0 & ~LMSW_BITS) | msw);
+};
+
+const clts: ExecFn = (c) => {
+  c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0;
+};
+
+const nothing: ExecFn = () => {};
+
+export const REGISTER_EXEC: ExecTable = {
+  movFromCr: () => movFromCr,
+  movToCr: () => movToCr,
+  movFromDr: () => movFromDr,
+  movToDr: () => movToDr,
+  smsw: () => smsw,
+  lmsw: () => lmsw,
+  clts: () => clts,
+  invd: () => nothing,
+  wbinvd: () => nothing,
+  invlpg: () => nothing,
+};

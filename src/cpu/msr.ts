@@ -1,0 +1,197 @@
+/**
+ * Model-specific registers: a registry of MSR definitions and a per-core store (SDM Vol. 4 chapter 2,
+ * "Model-Specific Registers", Table 2-2 architectural MSRs; RDMSR/WRMSR in Vol. 2).
+ *
+ * An MSR exists only if it is defined here; RDMSR/WRMSR of any other index raise #GP(0). A definition
+ * gives the reset value and, where the MSR is more than storage, how it reads (IA32_TSC reads the core's
+ * time-stamp counter) and which writes are legal (reserved bits, read-only bits, lock bits raise #GP(0)).
+ * Later issues add MSRs with defineMsr() (the VMX capability MSRs, the local APIC, ...).
+ *
+ * Values are [lo, hi] pairs of unsigned 32-bit numbers (EAX, EDX of RDMSR/WRMSR). IA32_TSC goes through
+ * a double, so a TSC above 2^53 cycles loses low bits.
+ *
+ * Leaves out: MTRRs, PAT, machine-check banks, performance counters, x2APIC. IA32_APIC_BASE is storage
+ * only until the local APIC exists (the platform issue moves the APIC when its base is written).
+ */
+import type { CoreState } from "./core-state.ts";
+import { fault, Vector } from "./exceptions.ts";
+
+export type MsrValue = [lo: number, hi: number];
+
+/** Architectural MSR indices (SDM Vol. 4 Table 2-2). */
+export const enum Msr {
+  IA32_TSC = 0x10,
+  IA32_APIC_BASE = 0x1b,
+  IA32_FEATURE_CONTROL = 0x3a,
+  IA32_SYSENTER_CS = 0x174,
+  IA32_SYSENTER_ESP = 0x175,
+  IA32_SYSENTER_EIP = 0x176,
+  IA32_MISC_ENABLE = 0x1a0,
+  IA32_TSC_AUX = 0xc0000103,
+}
+
+export interface MsrDefinition {
+  readonly index: number;
+  /** The SDM's name (IA32_TSC ...). */
+  readonly name: string;
+  /** Value after reset. Default [0, 0]. */
+  readonly reset?: (c: CoreState) => MsrValue;
+  /** A computed read: fill `out` from the core (and the stored value). Default: the stored value. */
+  readonly read?: (c: CoreState, stored: MsrValue, out: MsrValue) => void;
+  /**
+   * Check and apply a write; raise #GP(0) with fault() for an illegal value. Default: store [lo, hi].
+   * The definition updates `stored` itself (it may keep read-only bits).
+   */
+  readonly write?: (c: CoreState, lo: number, hi: number, stored: MsrValue) => void;
+}
+
+const registry = new Map<number, MsrDefinition>();
+
+/** Add an MSR to the model (at module load). Defining an index twice is a programming error. */
+export function defineMsr(def: MsrDefinition): void {
+  const idx = def.index >>> 0;
+  if (registry.has(idx)) throw new Error(`msr: ${def.name} (${idx.toString(16)}H) defined twice`);
+  registry.set(idx, def);
+}
+
+export function isMsrDefined(index: number): boolean {
+  return registry.has(index >>> 0);
+}
+
+export function msrDefinitions(): readonly MsrDefinition[] {
+  return [...registry.values()];
+}
+
+/** Per-core MSR values, created with reset values on first use. */
+const stores = new WeakMap<CoreState, Map<number, MsrValue>>();
+
+function storedValue(c: CoreState, def: MsrDefinition): MsrValue {
+  let s = stores.get(c);
+  if (s === undefined) stores.set(c, (s = new Map()));
+  let v = s.get(def.index >>> 0);
+  if (v === undefined) {
+    const r = def.reset ? def.reset(c) : ([0, 0] as MsrValue);
+    v = [r[0] >>> 0, r[1] >>> 0];
+    s.set(def.index >>> 0, v);
+  }
+  return v;
+}
+
+function definition(index: number): MsrDefinition {
+  const def = registry.get(index >>> 0);
+  if (def === undefined) fault(Vector.GP, 0);
+  return def;
+}
+
+const readOut: MsrValue = [0, 0];
+
+/**
+ * RDMSR semantics: the value of MSR `index`, or #GP(0) if the model has no such MSR. The returned pair
+ * is only valid until the next readMsr call (no allocation per read); copy it to keep it.
+ */
+export function readMsr(c: CoreState, index: number): Readonly<MsrValue> {
+  const def = definition(index);
+  const stored = storedValue(c, def);
+  if (def.read === undefined) return stored;
+  def.read(c, stored, readOut);
+  readOut[0] >>>= 0;
+  readOut[1] >>>= 0;
+  return readOut;
+}
+
+/** WRMSR semantics: #GP(0) for an unknown MSR or a value the MSR refuses. */
+export function writeMsr(c: CoreState, index: number, value: readonly [number, number]): void {
+  const def = definition(index);
+  const stored = storedValue(c, def);
+  const lo = value[0] >>> 0;
+  const hi = value[1] >>> 0;
+  if (def.write === undefined) {
+    stored[0] = lo;
+    stored[1] = hi;
+  } else {
+    def.write(c, lo, hi, stored);
+  }
+}
+
+/** Forget a core's MSR values (reset / INIT): the next access sees reset values again. */
+export function resetMsrs(c: CoreState): void {
+  stores.delete(c);
+}
+
+// ---- the architectural MSRs of this model ----
+
+const TWO32 = 4294967296;
+
+/** Raise #GP(0) unless every set bit of [lo, hi] is within the writable masks. */
+function reserved(lo: number, hi: number, loMask: number, hiMask: number): void {
+  if ((lo & ~loMask) !== 0 || (hi & ~hiMask) !== 0) fault(Vector.GP, 0);
+}
+
+defineMsr({
+  index: Msr.IA32_TSC,
+  name: "IA32_TSC",
+  // SDM Vol. 3B 18.17: the TSC as RDTSC reads it; a write sets it, i.e. moves the core's TSC offset.
+  read: (c, _s, out) => {
+    const t = c.tsc;
+    out[0] = t >>> 0;
+    out[1] = Math.floor(t / TWO32) >>> 0;
+  },
+  write: (c, lo, hi) => {
+    c.tscOffset = hi * TWO32 + lo - c.cycles;
+  },
+});
+
+/** IA32_APIC_BASE bits: BSP (8, read-only), APIC global enable (11), base 31:12 (MAXPHYADDR 32). */
+const APIC_BSP = 1 << 8;
+const APIC_EN = 1 << 11;
+defineMsr({
+  index: Msr.IA32_APIC_BASE,
+  name: "IA32_APIC_BASE",
+  // SDM Vol. 3A 10.4.4: base FEE00000H, enabled; BSP set only on the bootstrap processor (core 0).
+  reset: (c) => [0xfee00000 | APIC_EN | (c.id === 0 ? APIC_BSP : 0), 0],
+  write: (_c, lo, hi, s) => {
+    reserved(lo & ~APIC_BSP, hi, 0xfffff000 | APIC_EN, 0);
+    s[0] = ((lo & ~APIC_BSP) | (s[0] & APIC_BSP)) >>> 0;
+  },
+});
+
+/** IA32_FEATURE_CONTROL: lock (0) and VMX outside SMX (2); no SMX, so bit 1 is reserved. */
+defineMsr({
+  index: Msr.IA32_FEATURE_CONTROL,
+  name: "IA32_FEATURE_CONTROL",
+  // SDM Vol. 3C 23.7: once the lock bit is set, any write raises #GP(0) until reset.
+  write: (_c, lo, hi, s) => {
+    if ((s[0] & 1) !== 0) fault(Vector.GP, 0);
+    reserved(lo, hi, 0x5, 0);
+    s[0] = lo;
+  },
+});
+
+defineMsr({ index: Msr.IA32_SYSENTER_CS, name: "IA32_SYSENTER_CS" });
+defineMsr({ index: Msr.IA32_SYSENTER_ESP, name: "IA32_SYSENTER_ESP" });
+defineMsr({ index: Msr.IA32_SYSENTER_EIP, name: "IA32_SYSENTER_EIP" });
+
+/**
+ * IA32_MISC_ENABLE: fast strings (0) set at reset; "BTS unavailable" (11) and "PEBS unavailable" (12)
+ * are read-only ones since the model has neither. Other bits are stored as written.
+ */
+const MISC_RO = (1 << 11) | (1 << 12);
+defineMsr({
+  index: Msr.IA32_MISC_ENABLE,
+  name: "IA32_MISC_ENABLE",
+  reset: () => [1 | MISC_RO, 0],
+  write: (_c, lo, hi, s) => {
+    s[0] = (lo | MISC_RO) >>> 0;
+    s[1] = hi;
+  },
+});
+
+/** IA32_TSC_AUX: 32 bits read by RDTSCP into ECX; bits 63:32 are reserved (SDM Vol. 4 Table 2-2). */
+defineMsr({
+  index: Msr.IA32_TSC_AUX,
+  name: "IA32_TSC_AUX",
+  write: (_c, lo, hi, s) => {
+    reserved(lo, hi, 0xffffffff, 0);
+    s[0] = lo;
+  },
+});
