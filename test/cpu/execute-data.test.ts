@@ -231,3 +231,25 @@ table("CMPXCHG8B: compare EDX:EAX with m64; equal: m64 = ECX:EBX; else EDX:EAX =
   },
   { name: "cmpxchg8b with a register operand (0F C7 C8) is #UD", code: [0x0f, 0xc7, 0xc8], expect: { fault: [UD, -1] } },
 ]);
+
+describe("compiled blocks (after 16 runs) give the same results as the interpreter", () => {
+  // mov ecx,100 / xor eax,eax / L: mov edx,ecx / xadd eax,edx / bswap ebx x2 / xchg esi,edi x2 /
+  // cmp ecx,50 / setb bl / movzx ebx,bl / add ebp,ebx / cmp ecx,10 / cmovb edi,ecx / dec ecx / jnz L
+  // EAX = 1 + ... + 100 = 5050; EBP counts ECX = 1..49; EDI = the last ECX below 10, i.e. 1.
+  const code = [
+    0xb9, 100, 0, 0, 0, 0x31, 0xc0,
+    0x89, 0xca, 0x0f, 0xc1, 0xd0, 0x0f, 0xcb, 0x0f, 0xcb, 0x87, 0xfe, 0x87, 0xfe,
+    0x83, 0xf9, 0x32, 0x0f, 0x92, 0xc3, 0x0f, 0xb6, 0xdb, 0x01, 0xdd,
+    0x83, 0xf9, 0x0a, 0x0f, 0x42, 0xf9, 0x49, 0x75, 0x100 - 33,
+  ];
+  it.each([true, false])("jit %s", (jit) => {
+    const t: Case = {
+      name: "", code, regs: { ebp: 0, edi: 0x77, esi: 0x66 },
+      setup: (c) => { c.jit = jit; },
+      expect: { regs: { eax: 5050, ebp: 49, edi: 1, esi: 0x66, ebx: 1, ecx: 0 } },
+    };
+    const c = runCase(t);
+    c.run(5000);
+    expect(observe(c, t)).toEqual(expected(t));
+  });
+});
