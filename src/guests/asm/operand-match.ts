@@ -104,7 +104,9 @@ export function matchOperand(spec: OperandSpec, op: Operand, row: IsaRow, forced
     case "Rd": return gpr(op, ["r32"]);
     case "Gb": case "Zb": return gpr(op, ["r8"]);
     case "Gw": return gpr(op, ["r16"]);
-    case "Gd": case "Zd": return gpr(op, ["r32"]);
+    case "Gd": return gpr(op, ["r32"]);
+    // BSWAP r32 is undefined with a 16-bit operand size: in 16-bit code it needs the 66 prefix.
+    case "Zd": return gpr(op, ["r32"], true);
     case "Gv": case "Zv": return gpr(op, ["r16", "r32"], true);
     case "Sw": return isReg(op) && op.type === "sreg" ? {} : typeFail();
     case "Cd": return isReg(op) && op.type === "creg" ? {} : typeFail();
