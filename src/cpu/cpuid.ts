@@ -3,7 +3,9 @@
  * 3-10/3-11 for leaf 1; Vol. 3A 18.7.3 for the TSC frequency leaves 15H/16H).
  *
  * The identity is a Core 2 Quad Q6600-like part (family 6, model 0FH, stepping 0BH) whose feature flags
- * tell the truth about what this model implements now: TSC, CX8 and CMOV, nothing else. The maximum
+ * tell the truth about what this model implements now: TSC, MSR (RDMSR/WRMSR), CX8, SEP
+ * (SYSENTER/SYSEXIT) and CMOV - no FPU, MMX, SSE, PSE, PAE or local APIC yet. Whoever adds one of those
+ * sets its bit here in the same change. The maximum
  * basic leaf is 16H so that software can read the TSC frequency from leaves 15H/16H.
  *
  * The identity is data (CpuIdentity); a CPU profile replaces it per core with setCpuIdentity() without
@@ -11,7 +13,7 @@
  *
  * Leaves out: cache and TLB descriptors (leaf 2 returns only null descriptors; leaf 4 reports no cache
  * levels), topology (leaf 0BH), the brand string and all extended leaves above 80000000H, VMX (the VT-x
- * issue sets CPUID.1:ECX.VMX[bit 5]) and MSR (the system issue sets CPUID.1:EDX.MSR[bit 5]).
+ * issue sets CPUID.1:ECX.VMX[bit 5]).
  */
 import type { CoreState } from "./core-state.ts";
 
@@ -37,7 +39,8 @@ export interface CpuIdentity {
 
 /** CPUID.1:EDX feature bits (SDM Vol. 2A Table 3-11). */
 export const enum CpuidEdx {
-  FPU = 1 << 0, TSC = 1 << 4, MSR = 1 << 5, CX8 = 1 << 8, APIC = 1 << 9, CMOV = 1 << 15, HTT = 1 << 28,
+  FPU = 1 << 0, TSC = 1 << 4, MSR = 1 << 5, CX8 = 1 << 8, APIC = 1 << 9, SEP = 1 << 11, CMOV = 1 << 15,
+  HTT = 1 << 28,
 }
 
 export const DEFAULT_CPU_IDENTITY: CpuIdentity = {
@@ -45,8 +48,7 @@ export const DEFAULT_CPU_IDENTITY: CpuIdentity = {
   maxBasicLeaf: 0x16,
   signature: 0x000006fb,
   featuresEcx: 0,
-  // MSR (bit 5) stays clear until RDMSR/WRMSR exist (system-architecture issue).
-  featuresEdx: CpuidEdx.TSC | CpuidEdx.CX8 | CpuidEdx.CMOV,
+  featuresEdx: CpuidEdx.TSC | CpuidEdx.MSR | CpuidEdx.CX8 | CpuidEdx.SEP | CpuidEdx.CMOV,
   tscRatioDenominator: 1,
   tscRatioNumerator: 100,
   crystalHz: 24_000_000,

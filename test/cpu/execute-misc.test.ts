@@ -121,8 +121,9 @@ describe("CPUID", () => {
   const leaves: [string, number, number, number[]][] = [
     // "Genu" "ntel" "ineI" as little-endian dwords in EBX, ECX, EDX
     ["leaf 0: max basic leaf 16H and GenuineIntel", 0, 0, [0x16, 0x756e6547, 0x6c65746e, 0x49656e69]],
-    // family 6, model 0FH, stepping 0BH; EDX = TSC (4) | CX8 (8) | CMOV (15); no FPU, MSR, APIC, SSE
-    ["leaf 1: Q6600-like signature, TSC CX8 CMOV only", 1, 0, [0x000006fb, 0x00010000, 0, 0x00008110]],
+    // family 6, model 0FH, stepping 0BH; EDX = TSC (4) | MSR (5) | CX8 (8) | SEP (11) | CMOV (15);
+    // no FPU (0), PSE (3), PAE (6), APIC (9), MMX (23), SSE (25)
+    ["leaf 1: Q6600-like signature, TSC MSR CX8 SEP CMOV only", 1, 0, [0x000006fb, 0x00010000, 0, 0x00008930]],
     ["leaf 2: AL = 01H, null descriptors", 2, 0, [1, 0, 0, 0]],
     ["leaf 4 subleaf 0: no cache levels", 4, 0, [0, 0, 0, 0]],
     ["leaf 7 subleaf 0: no structured extended features", 7, 0, [0, 0, 0, 0]],
@@ -181,8 +182,15 @@ describe("RDTSC and RDTSCP", () => {
     expect([c.regs[2] >>> 0, c.regs[0] >>> 0]).toEqual([0x123, 0x456789ab]);
   });
 
-  it("rdtscp loads ECX with IA32_TSC_AUX (0 until MSRs exist)", () => {
+  it("rdtscp loads ECX with IA32_TSC_AUX (0 after reset)", () => {
     expect(run([0x0f, 0x01, 0xf9], () => {}).regs[1]).toBe(0);
+  });
+
+  it("rdtscp returns what WRMSR wrote to IA32_TSC_AUX (C0000103H)", () => {
+    // mov ecx,C0000103H / mov eax,2AH / xor edx,edx / wrmsr / rdtscp
+    const c = machine([0xb9, 0x03, 0x01, 0x00, 0xc0, 0xb8, 0x2a, 0, 0, 0, 0x31, 0xd2, 0x0f, 0x30, 0x0f, 0x01, 0xf9]);
+    c.run(5);
+    expect(c.regs[1]).toBe(0x2a);
   });
 
   it("rdtsc leaves ECX alone", () => {

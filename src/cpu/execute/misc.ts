@@ -4,8 +4,7 @@
  *
  * Leaves out, for the system-architecture layer: virtual-8086 mode and CR4.VME/PVI (CLI/STI acting on
  * VIF), and the one-instruction interrupt shadow that STI opens when it sets IF (SDM Vol. 2 STI) -
- * CoreState has no field for it yet, so an interrupt may be taken right after STI. IA32_TSC_AUX does not
- * exist yet (no MSR store): RDTSCP returns 0 in ECX.
+ * CoreState has no field for it yet, so an interrupt may be taken right after STI.
  */
 import type { CoreState } from "../core-state.ts";
 import { Brk } from "../core-state.ts";
@@ -15,6 +14,7 @@ import { fault, Vector } from "../exceptions.ts";
 import { getCF, setArith } from "../flags.ts";
 import { Eflags, Reg } from "../registers.ts";
 import { cpuidLeaf, cpuIdentityOf } from "../cpuid.ts";
+import { Msr, readMsr } from "../msr.ts";
 
 /**
  * Extra cycles of PAUSE over a NOP. The real figure is a CPU-profile matter (about 10 cycles before
@@ -80,9 +80,10 @@ function rdtsc(c: CoreState): void {
   c.regs[Reg.EDX] = Math.floor(t / 4294967296) | 0;
 }
 
+/** RDTSCP: RDTSC, and ECX = IA32_TSC_AUX[31:0] (SDM RDTSCP). */
 function rdtscp(c: CoreState): void {
   rdtsc(c);
-  c.regs[Reg.ECX] = 0; // IA32_TSC_AUX[31:0]; the MSR store arrives with the system issue
+  c.regs[Reg.ECX] = readMsr(c, Msr.IA32_TSC_AUX)[0];
 }
 
 function ud(): never {
