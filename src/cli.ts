@@ -1,0 +1,183 @@
+/**
+ * The vmxsim command line (commander). The only module that touches process, argv, the file system
+ * and the wall clock (shared/DESIGN.md §2): it reads files, runs the deterministic model, and prints.
+ *
+ *   vmxsim exec IMAGE [--max-insns N] [--stats] [--ram-mib N] [--cmdline S]
+ *   vmxsim demo [--stats]
+ *   vmxsim demo-image OUT [--elf]
+ *
+ * Exit status: the guest's (see src/scenario/exec-runner.ts); 2 for bad input or usage; 70 for an
+ * internal error. Nothing is half-written: output files are written to a temporary name and renamed.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { DEFAULT_RAM_MIB, execImage, type ExecResult } from "./scenario/exec-runner.ts";
+
+const USAGE_ERROR = 2;
+
+class UsageError extends Error {}
+
+function positiveInt(what: string, max = Number.MAX_SAFE_INTEGER) {
+  return (s: string): number => {
+    if (!/^\d+$/.test(s.replaceAll("_", "")) || s.startsWith("_")) {
+      throw new InvalidArgumentError(`${what} must be a positive integer, got '${s}'.`);
+    }
+    const n = Number(s.replaceAll("_", ""));
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`${what} must be between 1 and ${max}, got '${s}'.`);
+    }
+    return n;
+  };
+}
+
+function note(msg: string): void {
+  process.stderr.write(`vmxsim: ${msg}\n`);
+}
+
+interface RunFlags {
+  maxInsns?: number;
+  stats?: boolean;
+  ramMib?: number;
+  cmdline?: string;
+}
+
+/** Run an image, streaming debugcon to stdout, and set the exit status. */
+function runAndReport(image: Uint8Array, flags: RunFlags): ExecResult {
+  const t0 = performance.now();
+  const r = execImage(image, {
+    maxInsns: flags.maxInsns,
+    ramMiB: flags.ramMib,
+    cmdline: flags.cmdline,
+    onOutput: (chunk) => process.stdout.write(chunk),
+    retainOutput: false,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  for (const n of r.notes) note(n);
+  if (flags.stats) {
+    const mips = seconds > 0 ? r.instructions / seconds / 1e6 : 0;
+    process.stderr.write(
+      `vmxsim: stats: ${r.instructions} instructions, ${r.cycles} simulated cycles, ` +
+        `${seconds.toFixed(3)} s host time, ${mips.toFixed(1)} MIPS (host), exit status ${r.status} (${r.stop})\n`,
+    );
+  }
+  process.exitCode = r.status;
+  return r;
+}
+
+function readImage(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`cannot read image '${path}': ${(e as Error).message}`);
+  }
+}
+
+/** Write atomically: a temporary file in the same directory, then rename. */
+function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing was written */
+    }
+    throw new UsageError(`cannot write '${path}': ${(e as Error).message}`);
+  }
+}
+
+async function loadDemo(): Promise<typeof import("./guests/programs/demo.ts")> {
+  return import("./guests/programs/demo.ts");
+}
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("vmxsim")
+    .description(
+      "Deterministic, cycle-accounted model of an IA-32 machine with VT-x.\n" +
+        "Runs Multiboot-1 kernels bare-metal: port 0xE9 (debugcon) goes to stdout, a write of v to\n" +
+        "port 0xF4 (isa-debug-exit) ends the run with status (v << 1) | 1, as under QEMU.",
+    )
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s.startsWith("error:") ? `vmxsim: ${s}` : s) })
+    .showHelpAfterError("(run 'vmxsim --help' for usage)");
+
+  program
+    .command("exec")
+    .description("run a Multiboot-1 kernel image (ELF32, or a flat binary with the a.out-kludge header fields)")
+    .argument("<image>", "kernel file, as for qemu-system-i386 -kernel")
+    .option("--max-insns <n>", "stop after N instructions (exit status 124)", positiveInt("--max-insns"))
+    .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
+    .option("--ram-mib <n>", `guest RAM in MiB (default ${DEFAULT_RAM_MIB})`, positiveInt("--ram-mib", 3072))
+    .option("--cmdline <string>", "Multiboot command line passed to the kernel")
+    .addHelpText(
+      "after",
+      "\nExit status:\n" +
+        "  (v << 1) | 1  the guest wrote v to port 0xF4 (isa-debug-exit)\n" +
+        "  0             the guest halted with nothing to wake it (note on stderr)\n" +
+        "  2             bad image or usage (the message says what is wrong)\n" +
+        "  3             triple fault (register dump on stderr)\n" +
+        "  124           --max-insns reached\n" +
+        "  70            internal error in vmxsim\n",
+    )
+    .action((path: string, flags: RunFlags) => {
+      runAndReport(readImage(path), flags);
+    });
+
+  program
+    .command("demo")
+    .description("run the bundled bare-metal demo guest (built with vmxsim's own assembler)")
+    .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
+    .action(async (flags: RunFlags) => {
+      const demo = await loadDemo();
+      const r = runAndReport(demo.buildDemoKernel(), flags);
+      if (r.stop === "debug-exit" && r.debugExitValue === demo.DEMO_EXIT_VALUE) {
+        note(
+          `the demo guest wrote ${demo.DEMO_EXIT_VALUE} to isa-debug-exit, so the exit status is ` +
+            `(${demo.DEMO_EXIT_VALUE} << 1) | 1 = ${r.status}, as QEMU would give`,
+        );
+      }
+    });
+
+  program
+    .command("demo-image")
+    .description("write the demo guest as a Multiboot kernel file (to compare with qemu-system-i386 -kernel)")
+    .argument("<out>", "output file")
+    .action(async (out: string) => {
+      const demo = await loadDemo();
+      writeFileAtomic(out, demo.buildDemoKernel());
+      note(
+        `wrote ${out}; try: qemu-system-i386 -kernel ${out} -display none -debugcon stdio ` +
+          `-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -nodefaults`,
+      );
+    });
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp({ error: true });
+      process.exitCode = USAGE_ERROR;
+      return;
+    }
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : USAGE_ERROR;
+    } else if (e instanceof UsageError) {
+      note(e.message);
+      process.exitCode = USAGE_ERROR;
+    } else {
+      note(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = 70;
+    }
+  }
+}
+
+await main(process.argv);

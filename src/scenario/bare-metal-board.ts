@@ -1,0 +1,49 @@
+/**
+ * The bare-metal board of `vmxsim exec`: one core, RAM, and the debug devices at the ports QEMU and
+ * Bochs users expect: debugcon at 0xE9 (QEMU `-debugcon`), isa-debug-exit at 0xF4-0xF7 (QEMU
+ * `-device isa-debug-exit,iobase=0xf4,iosize=0x04`), POST-code ports at 0x80 and 0x190. The debug-exit
+ * device is wired to the core's requestExit, so the run stops after the OUT that wrote it.
+ *
+ * Leaves out: interrupt controllers, timers and every other PC device (the platform issue).
+ */
+import { Machine } from "../cpu/machine.ts";
+import { Debugcon } from "../devices/debugcon.ts";
+import { IsaDebugExit } from "../devices/isa-debug-exit.ts";
+import { PortBus } from "../devices/port-bus.ts";
+import { PostCodePort } from "../devices/post-code-port.ts";
+import { ByteLog } from "./byte-log.ts";
+
+export const DEBUGCON_PORT = 0xe9;
+export const DEBUG_EXIT_PORT = 0xf4;
+export const DEBUG_EXIT_PORTS = 4;
+export const POST_PORTS = [0x80, 0x190] as const;
+
+export interface BareMetalBoard {
+  machine: Machine;
+  /** Everything written to debugcon. */
+  debugcon: ByteLog;
+  /** Set when the guest wrote isa-debug-exit: the raw value and the resulting exit status. */
+  debugExit?: { value: number; status: number };
+  /** POST codes in the order written, with the port each went to. */
+  postCodes: { port: number; code: number }[];
+}
+
+export function buildBareMetalBoard(ramBytes: number): BareMetalBoard {
+  const ports = new PortBus();
+  const machine = new Machine({ ramBytes, ports });
+  const board: BareMetalBoard = { machine, debugcon: new ByteLog(), postCodes: [] };
+  ports.map(DEBUGCON_PORT, 1, new Debugcon((b) => board.debugcon.push(b)));
+  ports.map(
+    DEBUG_EXIT_PORT,
+    DEBUG_EXIT_PORTS,
+    new IsaDebugExit((status, value) => {
+      // The first write decides, as QEMU exits on it; later ones in the same instruction cannot happen.
+      board.debugExit ??= { value, status };
+      machine.core.requestExit(status);
+    }),
+  );
+  for (const port of POST_PORTS) {
+    ports.map(port, 1, new PostCodePort((code) => board.postCodes.push({ port, code })));
+  }
+  return board;
+}

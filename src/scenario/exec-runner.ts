@@ -1,0 +1,139 @@
+/**
+ * The bare-metal runner behind `vmxsim exec` (the contract of issue 2, "Bare-metal runner"): load a
+ * Multiboot-1 kernel onto the bare-metal board, start it in the Multiboot entry state (Multiboot 0.6.96
+ * §3.2: flat 32-bit protected mode, paging off, IF = 0, EAX = 0x2BADB002, EBX = information structure),
+ * run it in quanta and report why it stopped:
+ *
+ *   isa-debug-exit write of v -> status (v << 1) | 1 (8 bits, as the host sees QEMU's exit status)
+ *   HLT that nothing can wake -> 0, with a note       triple fault -> 3, with a register dump
+ *   instruction limit reached -> 124 (as timeout(1))   malformed image -> 2, saying what is wrong
+ *   a vmxsim bug (SimulationError) -> 70 (EX_SOFTWARE)
+ *
+ * Deterministic: no wall clock here; the CLI times the run and prints.
+ */
+import { SimulationError } from "../cpu/simulation-error.ts";
+import { Eflags, Reg } from "../cpu/registers.ts";
+import { ImageError } from "../guests/image/image-error.ts";
+import { loadMultiboot, type MultibootBoot } from "../guests/image/multiboot-loader.ts";
+import { buildBareMetalBoard } from "./bare-metal-board.ts";
+
+export const DEFAULT_RAM_MIB = 128;
+export const DEFAULT_QUANTUM_INSNS = 100_000;
+
+export const ExitStatus = {
+  HALT: 0,
+  BAD_IMAGE: 2,
+  TRIPLE_FAULT: 3,
+  INTERNAL_ERROR: 70,
+  MAX_INSNS: 124,
+} as const;
+
+export type ExecStop = "debug-exit" | "halt" | "shutdown" | "max-insns" | "bad-image" | "internal-error";
+
+export interface ExecOptions {
+  /** Guest RAM in MiB (default 128, QEMU's default). */
+  ramMiB?: number;
+  /** Stop with status 124 after this many instructions. */
+  maxInsns?: number;
+  /** Instructions per call of core.run (default 100,000); changes nothing the guest sees. */
+  quantumInsns?: number;
+  /** Multiboot command line. */
+  cmdline?: string;
+  /** Receives debugcon output as it is produced (after each quantum), for streaming. */
+  onOutput?: (chunk: Uint8Array) => void;
+  /**
+   * Keep all output for the result's `stdout` (default true). A streaming caller sets false so that a
+   * guest printing forever does not fill the host's memory; `stdout` is then empty.
+   */
+  retainOutput?: boolean;
+}
+
+export interface ExecResult {
+  status: number;
+  stop: ExecStop;
+  /** Everything the guest wrote to debugcon. */
+  stdout: Uint8Array;
+  /** Human-readable notes for stderr (why it stopped, loader remarks, a register dump). */
+  notes: string[];
+  instructions: number;
+  cycles: number;
+  /** The raw value written to isa-debug-exit, when that ended the run. */
+  debugExitValue?: number;
+  postCodes: { port: number; code: number }[];
+  boot?: MultibootBoot;
+}
+
+const hex8 = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
+
+export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult {
+  const ramMiB = opts.ramMiB ?? DEFAULT_RAM_MIB;
+  const quantum = opts.quantumInsns ?? DEFAULT_QUANTUM_INSNS;
+  const maxInsns = opts.maxInsns;
+  if (maxInsns !== undefined && !(Number.isSafeInteger(maxInsns) && maxInsns > 0)) {
+    throw new RangeError(`maxInsns must be a positive integer, got ${maxInsns}`);
+  }
+  if (!(Number.isSafeInteger(quantum) && quantum > 0)) throw new RangeError(`quantumInsns must be a positive integer, got ${quantum}`);
+  const board = buildBareMetalBoard(ramMiB * 1024 * 1024);
+  const core = board.machine.core;
+  const notes: string[] = [];
+  const result = (status: number, stop: ExecStop, boot?: MultibootBoot): ExecResult => ({
+    status, stop, stdout: board.debugcon.slice(), notes, instructions: core.icount, cycles: core.cycles,
+    debugExitValue: board.debugExit?.value, postCodes: board.postCodes, boot,
+  });
+
+  let boot: MultibootBoot;
+  try {
+    boot = loadMultiboot(image, board.machine.ram, { cmdline: opts.cmdline });
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    notes.push(`bad image: ${e.message}`);
+    return result(ExitStatus.BAD_IMAGE, "bad-image");
+  }
+  notes.push(...boot.notes);
+  core.resetToFlat32(boot.entry);
+  core.regs[Reg.EAX] = boot.eax;
+  core.regs[Reg.EBX] = boot.ebx;
+
+  const retain = opts.retainOutput ?? true;
+  let flushed = 0;
+  const flush = () => {
+    const log = board.debugcon;
+    if (opts.onOutput && log.length > flushed) opts.onOutput(log.slice(flushed));
+    if (retain) flushed = log.length;
+    else log.clear();
+  };
+  try {
+    for (;;) {
+      let budget = quantum;
+      if (maxInsns !== undefined) {
+        const left = maxInsns - core.icount;
+        if (left <= 0) {
+          notes.push(`instruction limit reached: ${maxInsns} instructions executed, next eip=${hex8(core.eip)}`);
+          return result(ExitStatus.MAX_INSNS, "max-insns", boot);
+        }
+        if (left < budget) budget = left;
+      }
+      const why = core.run(budget);
+      flush();
+      if (why === "exit") return result(board.debugExit!.status, "debug-exit", boot);
+      if (why === "shutdown") {
+        notes.push(`triple fault: the core shut down (eip=${hex8(core.eip)}); registers:\n${core.dump()}`);
+        return result(ExitStatus.TRIPLE_FAULT, "shutdown", boot);
+      }
+      if (why === "halt") {
+        const ifSet = (core.getEflags() & Eflags.IF) !== 0;
+        notes.push(
+          ifSet
+            ? `halted with interrupts enabled at eip=${hex8(core.eip)}, but this board has no interrupt source to wake the core`
+            : `halted with interrupts disabled at eip=${hex8(core.eip)}; nothing can wake the core`,
+        );
+        return result(ExitStatus.HALT, "halt", boot);
+      }
+    }
+  } catch (e) {
+    flush();
+    if (!(e instanceof SimulationError)) throw e;
+    notes.push(`internal error (a vmxsim bug, not the guest's): ${e.message}`);
+    return result(ExitStatus.INTERNAL_ERROR, "internal-error", boot);
+  }
+}
