@@ -6,7 +6,7 @@
  * Leaves out: nothing of the table; which form to use is decided elsewhere (forms.ts, asm.ts).
  */
 import { rowNeedsModrm, type OperandSpec } from "../../cpu/isa/index.ts";
-import { fitsBits } from "./addressing.ts";
+import { fitsBits, toSigned } from "./addressing.ts";
 import type { Form } from "./forms.ts";
 import { isFar, isLabel, isMem, isReg } from "./operand-match.ts";
 import type { LabelRef, Operand } from "./operands.ts";
@@ -62,7 +62,14 @@ export function encodeForm(f: Form, addr: number, resolve: Resolve): Encoded {
     const spec = row.operands[k];
     const op = ops[k] as Operand;
     switch (spec) {
-      case "Ib": case "Ibs": le(out, value(op as number | LabelRef, 8, "immediate"), 1); break;
+      case "Ib": le(out, value(op as number | LabelRef, 8, "immediate"), 1); break;
+      case "Ibs": {
+        // Sign-extended to the operand size: 0xFFFFFFFF is -1 for a 32-bit operation (NASM agrees).
+        const v = toSigned(value(op as number | LabelRef, os, "immediate"), os);
+        if (v < -128 || v > 127) problem ??= `immediate ${v} does not fit a sign-extended byte`;
+        le(out, v, 1);
+        break;
+      }
       case "Iw": le(out, value(op as number | LabelRef, 16, "immediate"), 2); break;
       case "Id": le(out, value(op as number | LabelRef, 32, "immediate"), 4); break;
       case "Iv": le(out, value(op as number | LabelRef, os, "immediate"), os / 8); break;

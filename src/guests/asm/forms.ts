@@ -163,7 +163,9 @@ export function selectForms(mnemonic: string, ops: readonly Operand[], bits: 16 
   }
   const forms = cands.map((c) => finish(c.form, bits, pre, memOp));
   for (const f of forms) f.len = encodeLen(f);
-  forms.sort((a, b) => a.len - b.len);
+  // Equal lengths (16-bit "add ax, 5": 05 iw vs 83 /0 ib): NASM takes the sign-extended imm8 form.
+  const ibs = (f: Form) => (f.row.operands.includes("Ibs") ? 0 : 1);
+  forms.sort((a, b) => a.len - b.len || ibs(a) - ibs(b));
   return { forms };
 }
 
