@@ -53,6 +53,12 @@ describe("NOP forms change nothing but EIP and access no memory", () => {
     ["nop word [eax+eax+0] (66 0F 1F 44 00 00)", [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00]],
     ["nop dword [eax+0] (0F 1F 80 00 00 00 00)", [0x0f, 0x1f, 0x80, 0, 0, 0, 0]],
     ["fwait (9B)", [0x9b]],
+    // Hint NOPs (run as NOPs on the host CPU): other ModRM.reg values of 0F 1F, and 0F 19-0F 1E
+    ["hint nop 0F 1F /1 (0F 1F C8)", [0x0f, 0x1f, 0xc8]],
+    ["hint nop 0F 1F /7 [eax] (0F 1F 38)", [0x0f, 0x1f, 0x38]],
+    ["hint nop 0F 19 /0 (0F 19 C0)", [0x0f, 0x19, 0xc0]],
+    ["hint nop 0F 1E [eax] (0F 1E 00)", [0x0f, 0x1e, 0x00]],
+    ["endbr32 (F3 0F 1E FB) on a processor without CET", [0xf3, 0x0f, 0x1e, 0xfb]],
   ];
   it.each(forms)("%s", (_n, code) => {
     const bus = new RecordingBus();

@@ -17,6 +17,10 @@ export const MISC_ROWS: readonly IsaRow[] = [
   row("nop", [0x90], "", "nop", "nop"),
   row("pause", [0x90], "", "pause", "nop", { mandatoryPrefix: 0xf3 }),
   row("nop", [0x0f, 0x1f], "Ev", "nop", "nop", { ext: 0 }),
+  // Hint NOPs: 0F 1F /1-7 and 0F 19-0F 1E /r execute as NOP on P6 and later (ENDBR32 = F3 0F 1E FB relies
+  // on it); the host runs them as NOPs. The assembler keeps to 0F 1F /0.
+  ...[1, 2, 3, 4, 5, 6, 7].map((k) => row("nop", [0x0f, 0x1f], "Ev", "nop", "nop", { ext: k, noAsm: true })),
+  ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e].map((op) => row("nop", [0x0f, op], "Ev", "nop", "nop", { noAsm: true })),
   row("hlt", [0xf4], "", "hlt", "hlt", { privileged: true, end: "stop" }),
   row("cpuid", [0x0f, 0xa2], "", "cpuid", "serialize", { end: "stop" }),
   row("rdtsc", [0x0f, 0x31], "", "rdtsc", "serialize"),
