@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  Asm, al, ax, bl, bx, cl, cr0, cx, dword, dx, eax, ebp, ebx, ecx, edi, edx, esi, esp, ds, es, fs, si, di, bp,
+  Asm, al, ax, bl, bx, cr0, cx, dword, dx, eax, ebp, ebx, ecx, edi, edx, esi, esp, ds, es, fs, si, di, bp,
   byte, word, fword, ptr, lbl, far,
 } from "../../src/guests/asm/index.ts";
 import { addressingSamples, samplesFor, type Sample } from "./asm-samples.ts";
