@@ -8,9 +8,16 @@
  * Leaves out: nothing; AAM 0 raises #DE.
  */
 import type { ExecTable } from "./registry.ts";
-import { getAF, getCF, szp } from "../flags.ts";
-import { fault, Vector } from "../exceptions.ts";
-import { setAllArith } from "./eager-flags.ts";
+import { getAF as importedGetAF, getCF as importedGetCF } from "../flags.ts";
+import { fault as importedFault, Vector } from "../exceptions.ts";
+import { setAllArith, szpBits } from "./eager-flags.ts";
+
+// Module-local copies of imported functions: see eager-flags.ts (imports are getter calls under tsx).
+const getAF = importedGetAF;
+const getCF = importedGetCF;
+const fault = importedFault;
+const setAll = setAllArith;
+const szp = szpBits;
 
 const CF = 0x01, AF = 0x10;
 
@@ -32,7 +39,7 @@ export const BCD_EXEC: ExecTable = {
       cf = CF;
     }
     c.regs[0] = (c.regs[0] & ~0xff) | al;
-    setAllArith(c, szp(al, 1) | af | cf);
+    setAll(c, szp(al, 1) | af | cf);
   },
 
   das: () => (c) => {
@@ -52,7 +59,7 @@ export const BCD_EXEC: ExecTable = {
       cf = CF;
     }
     c.regs[0] = (c.regs[0] & ~0xff) | al;
-    setAllArith(c, szp(al, 1) | af | cf);
+    setAll(c, szp(al, 1) | af | cf);
   },
 
   aaa: () => (c) => {
@@ -64,7 +71,7 @@ export const BCD_EXEC: ExecTable = {
     }
     ax &= 0xff0f;
     c.regs[0] = (c.regs[0] & -65536) | ax;
-    setAllArith(c, szp(ax, 1) | adj);
+    setAll(c, szp(ax, 1) | adj);
   },
 
   aas: () => (c) => {
@@ -76,7 +83,7 @@ export const BCD_EXEC: ExecTable = {
     }
     ax &= 0xff0f;
     c.regs[0] = (c.regs[0] & -65536) | ax;
-    setAllArith(c, szp(ax, 1) | adj);
+    setAll(c, szp(ax, 1) | adj);
   },
 
   aam: (i) => {
@@ -86,7 +93,7 @@ export const BCD_EXEC: ExecTable = {
       const al = c.regs[0] & 0xff;
       const r = al % base;
       c.regs[0] = (c.regs[0] & -65536) | (((al - r) / base) << 8) | r;
-      setAllArith(c, szp(r, 1));
+      setAll(c, szp(r, 1));
     };
   },
 
@@ -96,7 +103,7 @@ export const BCD_EXEC: ExecTable = {
       const ax = c.regs[0];
       const al = ((ax & 0xff) + ((ax >> 8) & 0xff) * base) & 0xff;
       c.regs[0] = (ax & -65536) | al;
-      setAllArith(c, szp(al, 1));
+      setAll(c, szp(al, 1));
     };
   },
 };

@@ -14,10 +14,15 @@ import type { IsaRow } from "../isa/types.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecTable } from "./registry.ts";
-import { szp } from "../flags.ts";
-import { fault, Vector } from "../exceptions.ts";
-import { ea } from "./operands.ts";
-import { setAllArith } from "./eager-flags.ts";
+import { fault as importedFault, Vector } from "../exceptions.ts";
+import { ea as importedEa } from "./operands.ts";
+import { setAllArith, szpBits } from "./eager-flags.ts";
+
+// Module-local copies of imported functions: see eager-flags.ts (imports are getter calls under tsx).
+const setAll = setAllArith;
+const szp = szpBits;
+const fault = importedFault;
+const ea = importedEa;
 
 const CF_OF = 0x801;
 
@@ -82,7 +87,7 @@ function mul(i: Insn): ExecFn {
     return (c, i) => {
       const p = (c.regs[0] & 0xff) * src(c, i);
       c.regs[0] = (c.regs[0] & -65536) | p;
-      setAllArith(c, (p > 0xff ? CF_OF : 0) | szp(p, 1));
+      setAll(c, (p > 0xff ? CF_OF : 0) | szp(p, 1));
     };
   }
   if (size === 2) {
@@ -91,7 +96,7 @@ function mul(i: Insn): ExecFn {
       const hi = p >>> 16;
       c.regs[0] = (c.regs[0] & -65536) | (p & 0xffff);
       c.regs[2] = (c.regs[2] & -65536) | hi;
-      setAllArith(c, (hi !== 0 ? CF_OF : 0) | szp(p, 2));
+      setAll(c, (hi !== 0 ? CF_OF : 0) | szp(p, 2));
     };
   }
   return (c, i) => {
@@ -101,7 +106,7 @@ function mul(i: Insn): ExecFn {
     const lo = Math.imul(a, b);
     c.regs[0] = lo;
     c.regs[2] = hi;
-    setAllArith(c, (hi !== 0 ? CF_OF : 0) | szp(lo, 4));
+    setAll(c, (hi !== 0 ? CF_OF : 0) | szp(lo, 4));
   };
 }
 
@@ -113,7 +118,7 @@ function imul1(i: Insn): ExecFn {
     return (c, i) => {
       const p = ((c.regs[0] << 24) >> 24) * ((src(c, i) << 24) >> 24);
       c.regs[0] = (c.regs[0] & -65536) | (p & 0xffff);
-      setAllArith(c, (((p << 24) >> 24) !== p ? CF_OF : 0) | szp(p, 1));
+      setAll(c, (((p << 24) >> 24) !== p ? CF_OF : 0) | szp(p, 1));
     };
   }
   if (size === 2) {
@@ -121,7 +126,7 @@ function imul1(i: Insn): ExecFn {
       const p = ((c.regs[0] << 16) >> 16) * ((src(c, i) << 16) >> 16);
       c.regs[0] = (c.regs[0] & -65536) | (p & 0xffff);
       c.regs[2] = (c.regs[2] & -65536) | ((p >> 16) & 0xffff);
-      setAllArith(c, (((p << 16) >> 16) !== p ? CF_OF : 0) | szp(p, 2));
+      setAll(c, (((p << 16) >> 16) !== p ? CF_OF : 0) | szp(p, 2));
     };
   }
   return (c, i) => {
@@ -131,7 +136,7 @@ function imul1(i: Insn): ExecFn {
     const lo = Math.imul(a, b);
     c.regs[0] = lo;
     c.regs[2] = hi;
-    setAllArith(c, (hi !== lo >> 31 ? CF_OF : 0) | szp(lo, 4));
+    setAll(c, (hi !== lo >> 31 ? CF_OF : 0) | szp(lo, 4));
   };
 }
 
@@ -149,7 +154,7 @@ function imul(i: Insn, row: IsaRow): ExecFn {
       const a = three ? imm : (c.regs[i.reg] << 16) >> 16;
       const p = a * ((src(c, i) << 16) >> 16);
       c.regs[i.reg] = (c.regs[i.reg] & -65536) | (p & 0xffff);
-      setAllArith(c, (((p << 16) >> 16) !== p ? CF_OF : 0) | szp(p, 2));
+      setAll(c, (((p << 16) >> 16) !== p ? CF_OF : 0) | szp(p, 2));
     };
   }
   const imm = i.imm | 0;
@@ -160,7 +165,7 @@ function imul(i: Insn, row: IsaRow): ExecFn {
     c.regs[i.reg] = r;
     // The double product is exact when it fits in 32 bits, and rounds to a value outside the int32
     // range when it does not (rounding is monotonic and +-2^31 are representable), so it differs from r.
-    setAllArith(c, (a * b !== r ? CF_OF : 0) | szp(r, 4));
+    setAll(c, (a * b !== r ? CF_OF : 0) | szp(r, 4));
   };
 }
 

@@ -21,9 +21,17 @@ import type { IsaRow } from "../isa/types.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecTable } from "./registry.ts";
-import { getCF, setArith, szp } from "../flags.ts";
-import { ea } from "./operands.ts";
-import { setAllArith } from "./eager-flags.ts";
+import { ShiftOp } from "../isa/table-arith.ts";
+import { getCF as importedGetCF, setArith as importedSetArith } from "../flags.ts";
+import { ea as importedEa } from "./operands.ts";
+import { setAllArith, szpBits } from "./eager-flags.ts";
+
+// Module-local copies of imported functions: see eager-flags.ts (imports are getter calls under tsx).
+const getCF = importedGetCF;
+const setArith = importedSetArith;
+const setAll = setAllArith;
+const szp = szpBits;
+const ea = importedEa;
 
 const CF_OF = 0x801;
 
@@ -88,21 +96,21 @@ function shl(c: CoreState, v: number, n: number, size: number): number {
     r = n === 32 ? 0 : (v << n) & MASK[size];
     cf = (v >>> (w - n)) & 1;
   }
-  setAllArith(c, cf | szp(r, size) | (((r & SIGN[size]) !== 0 ? cf ^ 1 : cf) << 11));
+  setAll(c, cf | szp(r, size) | (((r & SIGN[size]) !== 0 ? cf ^ 1 : cf) << 11));
   return r;
 }
 
 function shr(c: CoreState, v: number, n: number, size: number): number {
   const u = (v & MASK[size]) >>> 0;
   const r = u >>> n;
-  setAllArith(c, ((u >>> (n - 1)) & 1) | szp(r, size) | ofRight(r, size));
+  setAll(c, ((u >>> (n - 1)) & 1) | szp(r, size) | ofRight(r, size));
   return r;
 }
 
 function sar(c: CoreState, v: number, n: number, size: number): number {
   const s = size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
   const r = (s >> n) & MASK[size];
-  setAllArith(c, ((s >> (n - 1)) & 1) | szp(r, size));
+  setAll(c, ((s >> (n - 1)) & 1) | szp(r, size));
   return r;
 }
 
@@ -134,18 +142,7 @@ function shiftExec(i: Insn, row: IsaRow): ExecFn {
       c.writeN(lin, size, f(c, c.readN(lin, size), k, size));
     };
   }
-  if (size === 4) {
-    if (byCl) {
-      return (c, i) => {
-        const n = c.regs[1] & 0x1f;
-        if (n !== 0) c.regs[i.rm] = f(c, c.regs[i.rm], n, 4);
-      };
-    }
-    if (k === 0) return () => {};
-    return (c, i) => {
-      c.regs[i.rm] = f(c, c.regs[i.rm], k, 4);
-    };
-  }
+  if (size === 4) return byCl || k !== 0 ? reg32(i.param & 7, byCl, k) : () => {};
   if (byCl) {
     return (c, i) => {
       const n = c.regs[1] & 0x1f;
@@ -154,6 +151,50 @@ function shiftExec(i: Insn, row: IsaRow): ExecFn {
   }
   if (k === 0) return () => {};
   return (c, i) => c.setReg(i.rm, size, f(c, c.getReg(i.rm, size), k, size));
+}
+
+/**
+ * 32-bit register forms, the common case: one function literal per operation, so that each literal's
+ * call is monomorphic and V8 inlines the operation (one shared literal calling `f` would not).
+ */
+function reg32(op: number, byCl: boolean, k: number): ExecFn {
+  switch (op) {
+    case ShiftOp.ROL:
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = rol(c, c.regs[i.rm], n, 4);
+      };
+    case ShiftOp.ROR:
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = ror(c, c.regs[i.rm], n, 4);
+      };
+    case ShiftOp.RCL:
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = rcl(c, c.regs[i.rm], n, 4);
+      };
+    case ShiftOp.RCR:
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = rcr(c, c.regs[i.rm], n, 4);
+      };
+    case ShiftOp.SHR:
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = shr(c, c.regs[i.rm], n, 4);
+      };
+    case ShiftOp.SAR:
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = sar(c, c.regs[i.rm], n, 4);
+      };
+    default: // SHL, SAL
+      return (c, i) => {
+        const n = byCl ? c.regs[1] & 0x1f : k;
+        if (n !== 0) c.regs[i.rm] = shl(c, c.regs[i.rm], n, 4);
+      };
+  }
 }
 
 // ---- SHLD / SHRD --------------------------------------------------------------------------------------
@@ -177,7 +218,7 @@ function shld(c: CoreState, d: number, s: number, n: number, size: number): numb
       cf = (s >>> (16 - k)) & 1;
     }
   }
-  setAllArith(c, cf | szp(r, size) | (((r & SIGN[size]) !== 0 ? cf ^ 1 : cf) << 11));
+  setAll(c, cf | szp(r, size) | (((r & SIGN[size]) !== 0 ? cf ^ 1 : cf) << 11));
   return r;
 }
 
@@ -200,7 +241,7 @@ function shrd(c: CoreState, d: number, s: number, n: number, size: number): numb
       cf = (s >>> (k - 1)) & 1;
     }
   }
-  setAllArith(c, cf | szp(r, size) | ofRight(r, size));
+  setAll(c, cf | szp(r, size) | ofRight(r, size));
   return r;
 }
 
