@@ -1,6 +1,6 @@
 /**
  * Flag control (CLC STC CMC CLD STD CLI STI), NOP forms, PAUSE, HLT, CPUID, RDTSC, RDTSCP and UD2
- * (SDM Vol. 2 instruction pages; CLI/STI sensitivity per SDM Vol. 2 Table 4-6 and Vol. 3A 2.8.1).
+ * (SDM Vol. 2 instruction pages; CLI/STI privilege per the decision tables on the CLI and STI pages).
  *
  * Leaves out, for the system-architecture layer: virtual-8086 mode and CR4.VME/PVI (CLI/STI acting on
  * VIF), and the one-instruction interrupt shadow that STI opens when it sets IF (SDM Vol. 2 STI) -
