@@ -247,8 +247,14 @@ export class CoreState implements FlagState {
     return (this.cr0 & 1) !== 0;
   }
 
+  /** TSC as of the start of the current block (handlers: use tscAt(i) for the exact cycle). */
   get tsc(): number {
     return this.cycles + this.tscOffset;
+  }
+
+  /** TSC at the moment instruction `i` executes (its block's earlier instructions included). */
+  tscAt(i: { cyclesBefore: number }): number {
+    return this.cycles + i.cyclesBefore + this.tscOffset;
   }
 
   /** Register dump in the format of the triple-fault and SimulationError reports. */

@@ -129,6 +129,11 @@ export class Core extends CoreState {
       if (insns.length >= MAX_BLOCK_INSNS) break;
       if (((csBase + off) >>> 12) !== page0 || pages.length > 1) break;
     }
+    let before = 0;
+    for (const i of insns) {
+      i.cyclesBefore = before;
+      before += i.cost;
+    }
     const b = new Block(insns, eip, pa, csBase, code32, pages);
     for (const p of pages) {
       if (p * 4096 < this.ramSize) this.codePage[p] = 1;

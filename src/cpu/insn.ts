@@ -44,6 +44,9 @@ export class Insn {
   lock = false;
   /** Static cycle cost of the instruction's timing class. */
   cost = 1;
+  /** Static cost of the instructions before this one in its block: block costs are charged when the
+   * block ends, so a handler reading time (RDTSC) adds this to c.cycles to see the exact cycle. */
+  cyclesBefore = 0;
   /** The opcode-table row (null for an undecodable byte sequence). */
   row: IsaRow | null = null;
 

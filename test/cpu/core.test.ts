@@ -27,7 +27,7 @@ const SMC_LOOP = [
 ];
 
 // A 5-instruction loop with loads and stores: sum of 1..n in eax, mirrored through memory into ebx.
-// mov ecx,n / xor eax,eax / L: add eax,ecx / mov [0x2000],eax / mov ebx,[0x2000] / dec ecx / jnz L
+// mov ecx,n / xor eax,eax / L: add eax,ecx / mov [0x2000],eax / mov ebx,[0x2000] / dec ecx / jnz L / hlt
 const sumLoop = (n: number) => [
   0xb9, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24,
   0x31, 0xc0,
@@ -36,6 +36,7 @@ const sumLoop = (n: number) => [
   0x8b, 0x1d, 0x00, 0x20, 0x00, 0x00,
   0x49,
   0x75, 0xf0,
+  0xf4,
 ];
 
 describe("core execution engine", () => {
@@ -75,7 +76,8 @@ describe("core execution engine", () => {
 
   it("is deterministic across runs split into different budgets", () => {
     const a = machine(sumLoop(3000), true);
-    a.run(1e6);
+    expect(a.run(1e6)).toBe("halt");
+    expect(a.icount).toBe(2 + 5 * 3000 + 1);
     const b = machine(sumLoop(3000), true);
     for (let k = 0; k < 1000 && b.icount < a.icount; k++) b.run(37);
     expect(b.icount).toBe(a.icount);
