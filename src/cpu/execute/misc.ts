@@ -73,16 +73,16 @@ function cpuid(c: CoreState): void {
 }
 
 /** EDX:EAX = TSC (SDM RDTSC); with CR4.TSD set only CPL 0 may read it. */
-function rdtsc(c: CoreState): void {
+function rdtsc(c: CoreState, i: Insn): void {
   if ((c.cr4 & CR4_TSD) !== 0 && c.protectedMode && c.cpl !== 0) fault(Vector.GP, 0);
-  const t = c.tsc;
+  const t = c.tscAt(i);
   c.regs[Reg.EAX] = t >>> 0;
   c.regs[Reg.EDX] = Math.floor(t / 4294967296) | 0;
 }
 
 /** RDTSCP: RDTSC, and ECX = IA32_TSC_AUX[31:0] (SDM RDTSCP). */
-function rdtscp(c: CoreState): void {
-  rdtsc(c);
+function rdtscp(c: CoreState, i: Insn): void {
+  rdtsc(c, i);
   c.regs[Reg.ECX] = readMsr(c, Msr.IA32_TSC_AUX)[0];
 }
 
