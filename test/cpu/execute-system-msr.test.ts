@@ -136,9 +136,9 @@ describe("the MSR registry can be extended by later layers", () => {
 
 describe("RDPMC: no performance counter exists, so any ECX raises #GP(0)", () => {
   it.each([
-    ["CPL 0, ECX = 0", (c: Core) => (c.regs[Reg.ECX] = 0)],
-    ["CPL 3 with CR4.PCE", (c: Core) => { c.cr4 = 0x100; ring3(c); }],
-    ["CPL 3 without CR4.PCE", (c: Core) => ring3(c)],
+    ["CPL 0, ECX = 0", (c: Core): void => { c.regs[Reg.ECX] = 0; }],
+    ["CPL 3 with CR4.PCE", (c: Core): void => { c.cr4 = 0x100; ring3(c); }],
+    ["CPL 3 without CR4.PCE", (c: Core): void => ring3(c)],
   ] as const)("%s", (_n, setup) => {
     const c = machine([0x0f, 0x33], { setup });
     expect(run(c, 10)).toEqual({ vector: GP, errorCode: 0, eip: CODE });
@@ -147,7 +147,7 @@ describe("RDPMC: no performance counter exists, so any ECX raises #GP(0)", () =>
 
 describe("SYSENTER and SYSEXIT switch to the flat ring-0 and ring-3 segments the MSRs define", () => {
   const KERNEL = 0x3000;
-  function setupMsrs(c: Core, cs = Sel.CODE0): void {
+  function setupMsrs(c: Core, cs: number = Sel.CODE0): void {
     writeMsr(c, 0x174, [cs, 0]);
     writeMsr(c, 0x175, [0x7000, 0]);
     writeMsr(c, 0x176, [KERNEL, 0]);
