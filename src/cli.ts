@@ -4,7 +4,7 @@
  *
  *   vmxsim exec IMAGE [--max-insns N] [--stats] [--ram-mib N] [--cmdline S]
  *   vmxsim demo [--stats]
- *   vmxsim demo-image OUT [--elf]
+ *   vmxsim demo-image OUT
  *
  * Exit status: the guest's (see src/scenario/exec-runner.ts); 2 for bad input or usage; 70 for an
  * internal error. Nothing is half-written: output files are written to a temporary name and renamed.
@@ -130,16 +130,18 @@ function buildProgram(): Command {
 
   program
     .command("demo")
-    .description("run the bundled bare-metal demo guest (built with vmxsim's own assembler)")
+    .description(
+      "run the bundled bare-metal demo guest (built with vmxsim's own assembler); exits 0 when the\n" +
+        "guest reports that all its self-checks passed (under 'exec' the same image exits with 33)",
+    )
     .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
     .action(async (flags: RunFlags) => {
       const demo = await loadDemo();
       const r = runAndReport(demo.buildDemoKernel(), flags);
+      // The guest's own verdict: success is a showcase run, so `npm start` exits 0.
       if (r.stop === "debug-exit" && r.debugExitValue === demo.DEMO_EXIT_VALUE) {
-        note(
-          `the demo guest wrote ${demo.DEMO_EXIT_VALUE} to isa-debug-exit, so the exit status is ` +
-            `(${demo.DEMO_EXIT_VALUE} << 1) | 1 = ${r.status}, as QEMU would give`,
-        );
+        note(`demo passed: status ${r.status} from the guest means success, so 'vmxsim demo' exits 0`);
+        process.exitCode = 0;
       }
     });
 
