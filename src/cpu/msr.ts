@@ -36,13 +36,17 @@ export interface MsrDefinition {
   readonly name: string;
   /** Value after reset. Default [0, 0]. */
   readonly reset?: (c: CoreState) => MsrValue;
-  /** A computed read: fill `out` from the core (and the stored value). Default: the stored value. */
-  readonly read?: (c: CoreState, stored: MsrValue, out: MsrValue) => void;
+  /**
+   * A computed read: fill `out` from the core (and the stored value). Default: the stored value.
+   * `cyclesBefore` is the executing instruction's offset in time within its block (Insn.cyclesBefore):
+   * c.cycles + cyclesBefore is the exact current cycle.
+   */
+  readonly read?: (c: CoreState, stored: MsrValue, out: MsrValue, cyclesBefore: number) => void;
   /**
    * Check and apply a write; raise #GP(0) with fault() for an illegal value. Default: store [lo, hi].
    * The definition updates `stored` itself (it may keep read-only bits).
    */
-  readonly write?: (c: CoreState, lo: number, hi: number, stored: MsrValue) => void;
+  readonly write?: (c: CoreState, lo: number, hi: number, stored: MsrValue, cyclesBefore: number) => void;
 }
 
 const registry = new Map<number, MsrDefinition>();
@@ -88,19 +92,20 @@ const readOut: MsrValue = [0, 0];
 /**
  * RDMSR semantics: the value of MSR `index`, or #GP(0) if the model has no such MSR. The returned pair
  * is only valid until the next readMsr call (no allocation per read); copy it to keep it.
+ * `cyclesBefore`: see MsrDefinition.read (an instruction passes its Insn.cyclesBefore).
  */
-export function readMsr(c: CoreState, index: number): Readonly<MsrValue> {
+export function readMsr(c: CoreState, index: number, cyclesBefore = 0): Readonly<MsrValue> {
   const def = definition(index);
   const stored = storedValue(c, def);
   if (def.read === undefined) return stored;
-  def.read(c, stored, readOut);
+  def.read(c, stored, readOut, cyclesBefore);
   readOut[0] >>>= 0;
   readOut[1] >>>= 0;
   return readOut;
 }
 
 /** WRMSR semantics: #GP(0) for an unknown MSR or a value the MSR refuses. */
-export function writeMsr(c: CoreState, index: number, value: readonly [number, number]): void {
+export function writeMsr(c: CoreState, index: number, value: readonly [number, number], cyclesBefore = 0): void {
   const def = definition(index);
   const stored = storedValue(c, def);
   const lo = value[0] >>> 0;
@@ -109,7 +114,7 @@ export function writeMsr(c: CoreState, index: number, value: readonly [number, n
     stored[0] = lo;
     stored[1] = hi;
   } else {
-    def.write(c, lo, hi, stored);
+    def.write(c, lo, hi, stored, cyclesBefore);
   }
 }
 
@@ -131,13 +136,13 @@ defineMsr({
   index: Msr.IA32_TSC,
   name: "IA32_TSC",
   // SDM Vol. 3B 18.17: the TSC as RDTSC reads it; a write sets it, i.e. moves the core's TSC offset.
-  read: (c, _s, out) => {
-    const t = c.tsc;
+  read: (c, _s, out, cyclesBefore) => {
+    const t = c.tsc + cyclesBefore;
     out[0] = t >>> 0;
     out[1] = Math.floor(t / TWO32) >>> 0;
   },
-  write: (c, lo, hi) => {
-    c.tscOffset = hi * TWO32 + lo - c.cycles;
+  write: (c, lo, hi, _s, cyclesBefore) => {
+    c.tscOffset = hi * TWO32 + lo - (c.cycles + cyclesBefore);
   },
 });
 

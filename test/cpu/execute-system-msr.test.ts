@@ -114,14 +114,17 @@ describe("IA32_TSC is the time-stamp counter RDTSC reads", () => {
     expect([...readMsr(c, 0x10)]).toEqual([0x00000010, 8]);
   });
 
-  it("WRMSR then RDMSR and RDTSC in the next block agree: written value plus the WRMSR's cycles", () => {
-    // wrmsr (ends the block) / rdmsr / mov ebx,eax / mov esi,edx / rdtsc
-    const code = [...WRMSR, ...RDMSR, 0x89, 0xc3, 0x89, 0xd6, 0x0f, 0x31];
+  it("WRMSR and RDMSR see the exact cycle inside a block, as RDTSC does", () => {
+    // nop / wrmsr (ends the block) / rdmsr / mov ebx,eax / mov esi,edx / rdtsc
+    // The TSC counts from the written value at the cycle WRMSR starts; WRMSR then takes its cost, so the
+    // RDMSR that opens the next block reads value + cost(wrmsr), and RDTSC two MOVs later that plus
+    // cost(rdmsr) + 2 cost(mov).
+    const code = [0x90, ...WRMSR, ...RDMSR, 0x89, 0xc3, 0x89, 0xd6, 0x0f, 0x31];
     const c = machine(code, { setup: (c) => { c.regs[Reg.ECX] = 0x10; c.regs[Reg.EAX] = 1000; c.regs[Reg.EDX] = 2; } });
     run(c, 10);
-    const want = 1000 + costOf("serialize");
-    expect([c.regs[Reg.EBX], c.regs[Reg.ESI]]).toEqual([want, 2]);
-    expect([c.regs[Reg.EAX], c.regs[Reg.EDX]]).toEqual([want, 2]);
+    const atRdmsr = 1000 + costOf("serialize");
+    expect([c.regs[Reg.EBX], c.regs[Reg.ESI]]).toEqual([atRdmsr, 2]);
+    expect([c.regs[Reg.EAX], c.regs[Reg.EDX]]).toEqual([atRdmsr + costOf("serialize") + 2 * costOf("mov"), 2]);
   });
 });
 

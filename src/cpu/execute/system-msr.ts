@@ -21,16 +21,16 @@ import { setSegment } from "../segments.ts";
 
 const value: [number, number] = [0, 0];
 
-const rdmsr: ExecFn = (c) => {
-  const v = readMsr(c, c.regs[Reg.ECX]);
+const rdmsr: ExecFn = (c, i) => {
+  const v = readMsr(c, c.regs[Reg.ECX], i.cyclesBefore);
   c.regs[Reg.EAX] = v[0];
   c.regs[Reg.EDX] = v[1];
 };
 
-const wrmsr: ExecFn = (c) => {
+const wrmsr: ExecFn = (c, i) => {
   value[0] = c.regs[Reg.EAX];
   value[1] = c.regs[Reg.EDX];
-  writeMsr(c, c.regs[Reg.ECX], value);
+  writeMsr(c, c.regs[Reg.ECX], value, i.cyclesBefore);
 };
 
 const rdpmc: ExecFn = () => fault(Vector.GP, 0);
