@@ -98,13 +98,21 @@ function buildProgram(): Command {
   program
     .name("vmxsim")
     .description(
-      "Deterministic, cycle-accounted model of an IA-32 machine with VT-x.\n" +
-        "Runs Multiboot-1 kernels bare-metal: port 0xE9 (debugcon) goes to stdout, a write of v to\n" +
-        "port 0xF4 (isa-debug-exit) ends the run with status (v << 1) | 1, as under QEMU.",
+      "Deterministic, cycle-accounted model of an IA-32 machine with VT-x. Runs Multiboot-1 kernels " +
+        "bare-metal: bytes written to port 0xE9 (debugcon) go to stdout; a write of v to port 0xF4 " +
+        "(isa-debug-exit) ends the run with exit status (v << 1) | 1, as under QEMU.",
     )
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s.startsWith("error:") ? `vmxsim: ${s}` : s) })
-    .showHelpAfterError("(run 'vmxsim --help' for usage)");
+    .showHelpAfterError("(run 'vmxsim --help' for usage)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  vmxsim demo                                 run the bundled demo guest\n" +
+        "  vmxsim exec kernel.elf --stats              run a kernel; statistics on stderr\n" +
+        "  vmxsim exec kernel.bin --max-insns 1_000_000  give up after a million instructions (status 124)\n" +
+        "  vmxsim demo-image demo.bin                  write the demo kernel (for qemu-system-i386 -kernel)\n",
+    );
 
   program
     .command("exec")
@@ -131,7 +139,7 @@ function buildProgram(): Command {
   program
     .command("demo")
     .description(
-      "run the bundled bare-metal demo guest (built with vmxsim's own assembler); exits 0 when the\n" +
+      "run the bundled bare-metal demo guest (built with vmxsim's own assembler); exits 0 when the " +
         "guest reports that all its self-checks passed (under 'exec' the same image exits with 33)",
     )
     .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
