@@ -8,16 +8,9 @@
  * Leaves out: nothing; AAM 0 raises #DE.
  */
 import type { ExecTable } from "./registry.ts";
-import { getAF as importedGetAF, getCF as importedGetCF } from "../flags.ts";
-import { fault as importedFault, Vector } from "../exceptions.ts";
-import { setAllArith, szpBits } from "./eager-flags.ts";
-
-// Module-local copies of imported functions: see eager-flags.ts (imports are getter calls under tsx).
-const getAF = importedGetAF;
-const getCF = importedGetCF;
-const fault = importedFault;
-const setAll = setAllArith;
-const szp = szpBits;
+import { getAF, getCF, szp } from "../flags.ts";
+import { fault, Vector } from "../exceptions.ts";
+import { setAllArith as setAll } from "./eager-flags.ts";
 
 const CF = 0x01, AF = 0x10;
 

@@ -18,16 +18,9 @@ import type { IsaRow } from "../isa/types.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecTable } from "./registry.ts";
-import { PARITY, setArith as importedSetArith } from "../flags.ts";
-import { ea as importedEa, offsetOf as importedOffsetOf } from "./operands.ts";
-import { setAllArith } from "./eager-flags.ts";
-
-// Module-local copies of imported bindings: see eager-flags.ts (imports are getter calls under tsx).
-const setArith = importedSetArith;
-const setAll = setAllArith;
-const ea = importedEa;
-const offsetOf = importedOffsetOf;
-const PAR = PARITY;
+import { PARITY as PAR, setArith } from "../flags.ts";
+import { ea, offsetOf } from "./operands.ts";
+import { setAllArith as setAll } from "./eager-flags.ts";
 
 /** New value of the operand after BT (0), BTS (1), BTR (2) or BTC (3) of `bit` (a one-bit mask). */
 function apply(op: number, v: number, bit: number): number {

@@ -14,15 +14,10 @@ import type { IsaRow } from "../isa/types.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecTable } from "./registry.ts";
-import { fault as importedFault, Vector } from "../exceptions.ts";
-import { ea as importedEa } from "./operands.ts";
-import { setAllArith, szpBits } from "./eager-flags.ts";
-
-// Module-local copies of imported functions: see eager-flags.ts (imports are getter calls under tsx).
-const setAll = setAllArith;
-const szp = szpBits;
-const fault = importedFault;
-const ea = importedEa;
+import { szp } from "../flags.ts";
+import { fault, Vector } from "../exceptions.ts";
+import { ea } from "./operands.ts";
+import { setAllArith as setAll } from "./eager-flags.ts";
 
 const CF_OF = 0x801;
 

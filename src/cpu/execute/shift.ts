@@ -22,16 +22,9 @@ import type { ExecFn, Insn } from "../insn.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecTable } from "./registry.ts";
 import { ShiftOp } from "../isa/table-arith.ts";
-import { getCF as importedGetCF, setArith as importedSetArith } from "../flags.ts";
-import { ea as importedEa } from "./operands.ts";
-import { setAllArith, szpBits } from "./eager-flags.ts";
-
-// Module-local copies of imported functions: see eager-flags.ts (imports are getter calls under tsx).
-const getCF = importedGetCF;
-const setArith = importedSetArith;
-const setAll = setAllArith;
-const szp = szpBits;
-const ea = importedEa;
+import { getCF, setArith, szp } from "../flags.ts";
+import { ea } from "./operands.ts";
+import { setAllArith as setAll } from "./eager-flags.ts";
 
 const CF_OF = 0x801;
 
