@@ -55,6 +55,7 @@ describe("SHL/SAL SHR SAR (SDM Vol. 2B SAL/SAR/SHL/SHR)", () => {
     { name: "shr al,1: 0x81 -> 0x40, OF = original MSB", code: [0xd0, 0xe8], regs: { eax: 0x81 }, want: { eax: 0x40 }, wantFlags: CF | OF, mask: SH1 },
     { name: "sar al,1: 0x81 -> 0xC0, OF = 0", code: [0xd0, 0xf8], regs: { eax: 0x81 }, flags: OF, want: { eax: 0xc0 }, wantFlags: CF | SF | PF, mask: SH1 },
     { name: "shl eax,cl with CL=0: nothing changes", code: [0xd3, 0xe0], regs: { eax: 0x12345678, ecx: 0 }, flags: ARITH, want: { eax: 0x12345678 }, wantFlags: ARITH, mask: ARITH },
+    { name: "shl al,cl with CL=0: nothing changes (8-bit)", code: [0xd2, 0xe0], regs: { eax: 0x81, ecx: 0 }, flags: ZF | AF, want: { eax: 0x81 }, wantFlags: ZF | AF, mask: ARITH },
     { name: "shl eax,cl with CL=32: masked to 0, nothing changes", code: [0xd3, 0xe0], regs: { eax: 0x12345678, ecx: 32 }, flags: CF | ZF, want: { eax: 0x12345678 }, wantFlags: CF | ZF, mask: ARITH },
     { name: "shl eax,cl with CL=33: masked to 1", code: [0xd3, 0xe0], regs: { eax: 0x80000001, ecx: 33 }, want: { eax: 2 }, wantFlags: CF | OF, mask: SH1 },
     { name: "shr eax,31: 0x80000000 -> 1, CF = bit 30", code: [0xc1, 0xe8, 0x1f], regs: { eax: 0x80000000 }, flags: ARITH, want: { eax: 1 }, wantFlags: 0, mask: SHN },
@@ -90,6 +91,7 @@ describe("ROL ROR RCL RCR (SDM Vol. 2B RCL/RCR/ROL/ROR): only CF and OF change",
     { name: "rcl eax,31: 2 with CF=0 -> 0, CF=1, ZF untouched", code: [0xc1, 0xd0, 0x1f], regs: { eax: 2 }, want: { eax: 0 }, wantFlags: CF, mask: ROTN },
     { name: "rcr eax,1: 0 with CF=1 -> 0x80000000, OF = 0 xor 1", code: [0xd1, 0xd8], regs: { eax: 0 }, flags: CF, want: { eax: 0x80000000 }, wantFlags: OF, mask: ROT1 },
     { name: "rcr eax,cl with CL=32: masked to 0, nothing changes", code: [0xd3, 0xd8], regs: { eax: 5, ecx: 32 }, flags: CF | OF, want: { eax: 5 }, wantFlags: CF | OF, mask: ARITH },
+    { name: "rcr ax,cl with CL=32: masked to 0, nothing changes (16-bit)", code: [0x66, 0xd3, 0xd8], regs: { eax: 0x8001, ecx: 32 }, flags: OF, want: { eax: 0x8001 }, wantFlags: OF, mask: ARITH },
     { name: "rol byte [DATA],cl: 0x81 by 3 -> 0x0C", code: [0xd2, 0x05, ...A], regs: { ecx: 3 }, flags: CF, mem: { [DATA]: [0x81] }, wantMem: { [DATA]: [0x0c] }, wantFlags: 0, mask: ROTN },
   ]);
 });
