@@ -26,7 +26,9 @@ export function diffOutcomes(host: Outcome, sim: SimOutcome): string[] {
   const d: string[] = [];
   if (host.kind !== sim.kind || host.vector !== sim.vector || (host.kind === "exception" && host.eip !== sim.eip)) {
     d.push(`outcome: host ${outcomeText(host)}, vmxsim ${outcomeText(sim)}`);
-    if (host.kind === "exception" && host.vector === 14) d.push("(host page fault: an access left the data window - generator bug)");
+    if (host.kind === "exception" && (host.vector === 14 || host.vector === 12)) {
+      d.push("(host #PF/#SS: an access left the data window - generator bug)");
+    }
   }
   if (host.kind === "timeout" && sim.kind === "timeout") return d;
   for (let r = 0; r < 8; r++) {

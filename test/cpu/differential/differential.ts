@@ -47,6 +47,8 @@ export interface RunReport {
   asmErrors: { spec: CaseSpec; msg: string }[];
   /** Compared cases per group. */
   coverage: Map<string, number>;
+  /** Compared instructions per mnemonic/operand size ("adc/16"; string instructions by name, "movsw"). */
+  sizes: Map<string, number>;
   /** Undefined flags set differently by host and vmxsim, by the instruction that left them undefined. */
   undefinedFlagDiffs: Map<string, { cases: number; flags: number }>;
   ms: { generate: number; host: number; sim: number; minimize: number };
@@ -68,7 +70,7 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
   const log = o.log ?? (() => {});
   const sim = new SimRunner({ jitEvery: o.jitEvery ?? 8 });
   const rep: RunReport = {
-    total: 0, compared: 0, skipped: new Map(), mismatches: [], engine: [], asmErrors: [], coverage: new Map(),
+    total: 0, compared: 0, skipped: new Map(), mismatches: [], engine: [], asmErrors: [], coverage: new Map(), sizes: new Map(),
     undefinedFlagDiffs: new Map(), ms: { generate: 0, host: 0, sim: 0, minimize: 0 },
   };
   for (const g of GROUPS) if (!o.only || o.only.includes(g.name)) rep.coverage.set(g.name, 0);
@@ -103,6 +105,11 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
       }
       rep.compared++;
       for (const g of c.groups) rep.coverage.set(g, (rep.coverage.get(g) ?? 0) + 1);
+      for (const i of c.insns) {
+        const m = i.mnem.replace(/^(rep|repe|repne)\s+/, "");
+        const key = /^(movs|cmps|stos|lods|scas)[bwd]$/.test(m) ? m : `${m}/${i.size * 8}`;
+        rep.sizes.set(key, (rep.sizes.get(key) ?? 0) + 1);
+      }
       const diffs = diffOutcomes(host[k], s);
       if (diffs.length > 0) {
         rep.mismatches.push({ c, spec: specs[k], host: host[k], sim: s, diffs, missing: [] });
@@ -167,8 +174,8 @@ function minimize(harness: string, sim: SimRunner, ms: Mismatch[]): void {
     batch.forEach((b, k) => {
       if (progressed.has(b.owner)) return;
       const s = sim.run(b.c);
-      // A variant whose access leaves the data window (host #PF) is not a valid case.
-      if (s.skip !== undefined || (host[k].kind === "exception" && host[k].vector === 14)) return;
+      // A variant whose access leaves the data window (host #PF, or #SS for the stack) is no valid case.
+      if (s.skip !== undefined || (host[k].kind === "exception" && (host[k].vector === 14 || host[k].vector === 12))) return;
       const diffs = diffOutcomes(host[k], s);
       if (diffs.length === 0) return;
       progressed.add(b.owner);

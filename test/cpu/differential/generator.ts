@@ -122,6 +122,18 @@ export function pieceText(p: InsnPiece): string {
 // ---------------------------------------------------------------- assembling
 
 export function assemble(spec: CaseSpec): DiffCase {
+  // The assembler records an Error per item to name the source line of a faulty call; with no stack
+  // frames to capture that is ~4x cheaper, and the case itself identifies a faulty call well enough.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return assembleCase(spec);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function assembleCase(spec: CaseSpec): DiffCase {
   const a = new Asm({ bits: 32, origin: CODE_ADDR });
   const placed: [string, InsnPiece][] = [];
   let n = 0;
@@ -166,7 +178,6 @@ export function assemble(spec: CaseSpec): DiffCase {
 // ---------------------------------------------------------------- generation context
 
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
-const CMP_DEFINES = 0x8d5;
 
 interface Needs {
   str?: boolean;
@@ -658,7 +669,8 @@ export const GROUPS: Group[] = [
       // A 16-bit ENTER sets only BP: the upper half of EBP must already match the stack's.
       if (w && !g.ptrs.includes(EBP)) g.emit("mov", [REG32[EBP], DATA_ADDR + r.range(0x500, 0xb00)], 4);
       g.emit("enter", [r.pick([0, 4, 8, 2, 16, r.range(0, 64)]), 0], w ? 2 : 4, w ? { pre: ["o16"] } : {});
-      if (r.chance(0.5)) g.emit("mov", [dword({ base: REG32[EBP], disp: r.pick([-4, -8, 0, 4]) }), g.src(4)], 4);
+      // Locals below the frame pointer, or above the saved EBP (overwriting it would break LEAVE).
+      if (r.chance(0.5)) g.emit("mov", [dword({ base: REG32[EBP], disp: r.pick([-4, -8, 4]) }), g.src(4)], 4);
       g.emit("leave", [], w ? 2 : 4, w ? { pre: ["o16"] } : {});
     },
   },
@@ -667,6 +679,11 @@ export const GROUPS: Group[] = [
       const r = g.rng;
       const w = r.chance(0.25);
       const enter = r.chance(0.7);
+      if (!g.ptrs.includes(EBP)) {
+        // An earlier LEAVE without ENTER left a random EBP: make it a pointer again.
+        g.emit("mov", [REG32[EBP], DATA_ADDR + r.range(0x500, 0xb00)], 4);
+        g.ptrs.push(EBP);
+      }
       if (enter) {
         g.emit("enter", [r.pick([0, 4, 8, 3, r.range(0, 32)]), r.pick([1, 2, 3, 5, 8, 31, 32, 33, r.int(256)])], w ? 2 : 4, w ? { pre: ["o16"] } : {});
       }

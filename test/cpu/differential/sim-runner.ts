@@ -196,6 +196,8 @@ function engineDiff(a: Outcome, b: Outcome): string | undefined {
   for (let r = 0; r < 8; r++) if (a.regs[r] !== b.regs[r]) return `reg ${r}: ${a.regs[r] >>> 0} vs ${b.regs[r] >>> 0}`;
   const fl = (a.eflags ^ b.eflags) & 0x244fd5;
   if (fl !== 0) return `eflags ${flagNames(fl)} differ`;
-  for (let i = 0; i < DATA_SIZE; i++) if (a.window[i] !== b.window[i]) return `memory at +0x${i.toString(16)}`;
+  if (!Buffer.from(a.window.buffer, a.window.byteOffset, DATA_SIZE).equals(b.window)) {
+    for (let i = 0; i < DATA_SIZE; i++) if (a.window[i] !== b.window[i]) return `memory at +0x${i.toString(16)}`;
+  }
   return undefined;
 }
