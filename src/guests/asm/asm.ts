@@ -8,7 +8,7 @@
  * relocations, and NASM's size-forcing keywords other than o16()/o32().
  */
 import { fitsBits } from "./addressing.ts";
-import { encodeForm, type Resolve } from "./encoder.ts";
+import { dependsOnLabels, encodeForm, formLength, type Resolve } from "./encoder.ts";
 import { captureSite, fail, type Site } from "./errors.ts";
 import { selectForms, type Form, type Prefixes } from "./forms.ts";
 import { MNEMONICS, type MnemonicMethods } from "./mnemonics.ts";
@@ -32,11 +32,11 @@ export interface AsmImage {
 }
 
 type Item =
-  | { kind: "insn"; site: Site; mnemonic: string; forms: Form[]; choice: number; addr: number }
-  | { kind: "label"; site: Site; name: string; addr: number }
-  | { kind: "data"; site: Site; width: 1 | 2 | 4; values: readonly (number | LabelRef)[]; addr: number }
+  | { kind: "insn"; site?: Site; mnemonic: string; forms: Form[]; dynamic: boolean; choice: number; addr: number }
+  | { kind: "label"; site?: Site; name: string; addr: number }
+  | { kind: "data"; site?: Site; width: 1 | 2 | 4; values: readonly (number | LabelRef)[]; addr: number }
   | { kind: "org"; site: Site; target: number; addr: number }
-  | { kind: "align"; site: Site; n: number; fill: number; addr: number };
+  | { kind: "align"; site?: Site; n: number; fill: number; addr: number };
 
 const MAX_PASSES = 1000;
 
@@ -64,16 +64,20 @@ export class Asm {
 
   /** Assemble one instruction: a.insn("add", eax, 1). Mnemonic methods (a.add(eax, 1)) call this. */
   insn(mnemonic: string, ...ops: Operand[]): this {
-    const site = captureSite();
     const m = mnemonic.toLowerCase();
     const pre = this.pending;
     this.pending = {};
-    for (const op of ops) checkOperand(site, m, op);
-    const sel = selectForms(m, ops, this.curBits, pre, (f) => encodeForm(f, 0, () => 0).bytes.length);
-    if (sel.error) fail(site, m, sel.error);
+    for (const op of ops) checkOperand(m, op);
+    const sel = selectForms(m, ops, this.curBits, pre, formLength);
+    if (sel.error) fail(undefined, m, sel.error);
     const forms = sel.forms.filter((f) => prefixFits(f, ops, pre));
-    if (forms.length === 0) fail(site, m, prefixProblem(pre));
-    this.items.push({ kind: "insn", site, mnemonic: m, forms, choice: 0, addr: 0 });
+    if (forms.length === 0) fail(undefined, m, prefixProblem(pre));
+    // Without labels the shortest form is final (numbers were range-checked when selecting) and no
+    // error can surface at build time, so only label-dependent instructions keep their source line.
+    const dynamic = dependsOnLabels(forms[0]);
+    this.items.push(dynamic
+      ? { kind: "insn", site: captureSite(), mnemonic: m, forms, dynamic, choice: 0, addr: 0 }
+      : { kind: "insn", mnemonic: m, forms: [forms[0]], dynamic, choice: 0, addr: 0 });
     return this;
   }
 
@@ -89,7 +93,7 @@ export class Asm {
   o32(): this { return this.prefix({ osize: 32 }); }
   /** Segment override for an instruction without a memory operand (string instructions: fs movsb). */
   seg(s: RegOperand): this {
-    if (s?.kind !== "reg" || s.type !== "sreg") fail(captureSite(), "seg", "expects a segment register");
+    if (s?.kind !== "reg" || s.type !== "sreg") fail(undefined, "seg", "expects a segment register");
     return this.prefix({ seg: s });
   }
 
@@ -100,11 +104,11 @@ export class Asm {
 
   // ---- directives ----
   label(name: string): this {
-    const site = this.directiveSite("label");
-    if (typeof name !== "string" || name === "") fail(site, "label", "label name must be a non-empty string");
-    if (this.labelNames.has(name)) fail(site, "label", `duplicate label '${name}'`);
+    this.noPendingPrefix("label");
+    if (typeof name !== "string" || name === "") fail(undefined, "label", "label name must be a non-empty string");
+    if (this.labelNames.has(name)) fail(undefined, "label", `duplicate label '${name}'`);
     this.labelNames.add(name);
-    this.items.push({ kind: "label", site, name, addr: 0 });
+    this.items.push({ kind: "label", name, addr: 0 });
     return this;
   }
 
@@ -113,59 +117,58 @@ export class Asm {
     const name = `$here${this.hereCount++}`;
     this.internal.add(name);
     this.labelNames.add(name);
-    this.items.push({ kind: "label", site: this.directiveSite("here"), name, addr: 0 });
+    this.noPendingPrefix("here");
+    this.items.push({ kind: "label", name, addr: 0 });
     return name;
   }
 
   /** Switch the default operand/address size of the code that follows. */
   bits(b: 16 | 32): this {
-    const site = this.directiveSite("bits");
-    if (b !== 16 && b !== 32) fail(site, "bits", `bits must be 16 or 32, got ${b}`);
+    this.noPendingPrefix("bits");
+    if (b !== 16 && b !== 32) fail(undefined, "bits", `bits must be 16 or 32, got ${b}`);
     this.curBits = b;
     return this;
   }
 
   /** Pad with zeros up to absolute address `addr` (an error if the image is already past it). */
   org(addr: number): this {
-    const site = this.directiveSite("org");
-    if (!Number.isInteger(addr) || addr < 0) fail(site, "org", `bad address ${addr}`);
-    this.items.push({ kind: "org", site, target: addr, addr: 0 });
+    this.noPendingPrefix("org");
+    if (!Number.isInteger(addr) || addr < 0) fail(undefined, "org", `bad address ${addr}`);
+    this.items.push({ kind: "org", site: captureSite(), target: addr, addr: 0 });
     return this;
   }
 
   align(n: number, fill = 0): this {
-    const site = this.directiveSite("align");
-    if (!Number.isInteger(n) || n < 1) fail(site, "align", `bad alignment ${n}`);
-    if (!fitsBits(fill, 8)) fail(site, "align", `fill ${fill} is not a byte`);
-    this.items.push({ kind: "align", site, n, fill: fill & 0xff, addr: 0 });
+    this.noPendingPrefix("align");
+    if (!Number.isInteger(n) || n < 1) fail(undefined, "align", `bad alignment ${n}`);
+    if (!fitsBits(fill, 8)) fail(undefined, "align", `fill ${fill} is not a byte`);
+    this.items.push({ kind: "align", n, fill: fill & 0xff, addr: 0 });
     return this;
   }
 
   /** Bytes: numbers (-128..255), strings (UTF-8 text), or labels with an addend (lbl("x", 1)). */
   db(...vals: (number | string | LabelRef)[]): this {
-    const site = this.directiveSite("db");
     const out: (number | LabelRef)[] = [];
     for (const v of vals) {
       if (typeof v === "string") out.push(...new TextEncoder().encode(v));
       else out.push(v);
     }
-    return this.data(site, 1, out);
+    return this.data(1, out);
   }
 
   /** 16-bit words: numbers or labels (absolute address). */
   dw(...vals: (number | LabelRef)[]): this {
-    return this.data(this.directiveSite("dw"), 2, vals);
+    return this.data(2, vals);
   }
 
   /** 32-bit dwords: numbers or labels (absolute address). */
   dd(...vals: (number | LabelRef)[]): this {
-    return this.data(this.directiveSite("dd"), 4, vals);
+    return this.data(4, vals);
   }
 
   times(n: number, byte = 0): this {
-    const site = this.directiveSite("times");
-    if (!Number.isInteger(n) || n < 0) fail(site, "times", `bad count ${n}`);
-    return this.data(site, 1, new Array<number>(n).fill(byte));
+    if (!Number.isInteger(n) || n < 0) fail(undefined, "times", `bad count ${n}`);
+    return this.data(1, new Array<number>(n).fill(byte));
   }
 
   /** The image's entry point (default: the origin). */
@@ -181,25 +184,22 @@ export class Asm {
     return this;
   }
 
-  private data(site: Site, width: 1 | 2 | 4, values: readonly (number | LabelRef)[]): this {
+  private data(width: 1 | 2 | 4, values: readonly (number | LabelRef)[]): this {
     const what = width === 1 ? "db" : width === 2 ? "dw" : "dd";
+    this.noPendingPrefix(what);
+    let labels = false;
     for (const v of values) {
-      if (typeof v === "number" && !fitsBits(v, width * 8)) fail(site, what, `value ${v} out of range for ${width * 8} bits`);
-      else if (typeof v !== "number" && typeof v !== "string" && typeof v?.label !== "string") fail(site, what, `bad value ${String(v)}`);
+      if (typeof v === "number") {
+        if (!fitsBits(v, width * 8)) fail(undefined, what, `value ${v} out of range for ${width * 8} bits`);
+      } else if (typeof v === "string" || typeof v?.label === "string") labels = true;
+      else fail(undefined, what, `bad value ${String(v)}`);
     }
-    this.noPendingPrefix(site, what);
-    this.items.push({ kind: "data", site, width, values, addr: 0 });
+    this.items.push({ kind: "data", site: labels ? captureSite() : undefined, width, values, addr: 0 });
     return this;
   }
 
-  private directiveSite(what: string): Site {
-    const site = captureSite();
-    this.noPendingPrefix(site, what);
-    return site;
-  }
-
-  private noPendingPrefix(site: Site, what: string): void {
-    if (Object.keys(this.pending).length) fail(site, what, "a prefix must be followed by an instruction");
+  private noPendingPrefix(what: string): void {
+    if (Object.keys(this.pending).length) fail(undefined, what, "a prefix must be followed by an instruction");
   }
 
   // ---- building ----
@@ -208,7 +208,7 @@ export class Asm {
       this.hooksRun = true;
       for (const h of this.beforeBuild) h(this);
     }
-    this.noPendingPrefix(captureSite(), "build");
+    this.noPendingPrefix("build");
     const labels = new Map<string, number>();
     const resolver = (item: Item): Resolve => (l) => {
       const name = typeof l === "string" ? l : l.label;
@@ -221,7 +221,7 @@ export class Asm {
       const end = this.layout(labels);
       let changed = false;
       for (const it of this.items) {
-        if (it.kind !== "insn") continue;
+        if (it.kind !== "insn" || !it.dynamic) continue;
         for (;;) {
           const e = encodeForm(it.forms[it.choice], it.addr, resolver(it));
           if (!e.problem) break;
@@ -256,16 +256,18 @@ export class Asm {
     const bytes = new Uint8Array(end - this.origin);
     for (const it of this.items) {
       let at = it.addr - this.origin;
-      const put = (v: number, n: number) => {
-        for (let k = 0; k < n; k++) bytes[at++] = Math.floor(v / 2 ** (8 * k)) & 0xff;
-      };
-      if (it.kind === "insn") bytes.set(encodeForm(it.forms[it.choice], it.addr, resolver(it)).bytes, at);
+      if (it.kind === "insn") {
+        const f = it.forms[it.choice];
+        const e = encodeForm(f, it.addr, resolver(it));
+        if (e.bytes.length !== f.len) throw new Error(`Asm: ${it.mnemonic} encoded ${e.bytes.length} bytes, sized ${f.len}`);
+        bytes.set(e.bytes, at);
+      }
       else if (it.kind === "data") {
         const resolve = resolver(it);
         for (const v of it.values) {
           const x = typeof v === "number" ? v : resolve(v);
           if (!fitsBits(x, it.width * 8)) fail(it.site, "data", `value ${x} out of range for ${it.width * 8} bits`);
-          put(x, it.width);
+          for (let k = 0; k < it.width; k++) bytes[at++] = Math.floor(x / 2 ** (8 * k)) & 0xff;
         }
       } else if (it.kind === "align") bytes.fill(it.fill, at, Math.ceil(it.addr / it.n) * it.n - this.origin);
     }
@@ -291,10 +293,10 @@ for (const m of MNEMONICS) {
   });
 }
 
-function checkOperand(site: Site, m: string, op: Operand): void {
-  if (typeof op === "number" && !Number.isInteger(op)) fail(site, m, `immediate ${op} is not an integer`);
+function checkOperand(m: string, op: Operand): void {
+  if (typeof op === "number" && !Number.isInteger(op)) fail(undefined, m, `immediate ${op} is not an integer`);
   if (op === undefined || op === null || (typeof op !== "number" && typeof op !== "string" && typeof op !== "object")) {
-    fail(site, m, `bad operand ${String(op)}`);
+    fail(undefined, m, `bad operand ${String(op)}`);
   }
 }
 

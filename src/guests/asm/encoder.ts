@@ -28,16 +28,23 @@ function le(out: number[], v: number, size: number): void {
   for (let k = 0; k < size; k++) out.push(Math.floor(v / 2 ** (8 * k)) & 0xff);
 }
 
+interface State {
+  resolve: Resolve;
+  problem: string | undefined;
+}
+
+/** A number or label value for a `bits`-wide field; records a problem when it does not fit. */
+function value(st: State, o: number | LabelRef, bits: number, what: string): number {
+  const v = typeof o === "number" ? o : st.resolve(o);
+  if (!fitsBits(v, bits)) st.problem ??= `${what} ${typeof o === "number" ? o : labelName(o)} = ${v} out of range for ${bits} bits`;
+  return v;
+}
+
 /** Encode `f` placed at absolute address `addr`. With `resolve` returning 0 it gives the exact length. */
 export function encodeForm(f: Form, addr: number, resolve: Resolve): Encoded {
   const { row, ops, os } = f;
   const out = [...f.prefix];
-  let problem: string | undefined;
-  const value = (o: number | LabelRef, bits: number, what: string): number => {
-    const v = typeof o === "number" ? o : resolve(o);
-    if (!fitsBits(v, bits)) problem ??= `${what} ${typeof o === "number" ? o : labelName(o)} = ${v} out of range for ${bits} bits`;
-    return v;
-  };
+  const st: State = { resolve, problem: undefined };
   const opcode = [...row.opcode];
   const z = row.operands.findIndex((s) => s[0] === "Z");
   if (z >= 0) opcode[opcode.length - 1] += (ops[z] as { num: number }).num;
@@ -54,7 +61,7 @@ export function encodeForm(f: Form, addr: number, resolve: Resolve): Encoded {
         const m = f.mem;
         out.push((m.mod << 6) | (reg << 3) | m.rm);
         if (m.sib >= 0) out.push(m.sib);
-        if (m.dispSize) le(out, value(m.disp, m.dispSize * 8, "displacement"), m.dispSize);
+        if (m.dispSize) le(out, value(st, m.disp, m.dispSize * 8, "displacement"), m.dispSize);
       }
     }
   }
@@ -62,39 +69,69 @@ export function encodeForm(f: Form, addr: number, resolve: Resolve): Encoded {
     const spec = row.operands[k];
     const op = ops[k] as Operand;
     switch (spec) {
-      case "Ib": le(out, value(op as number | LabelRef, 8, "immediate"), 1); break;
+      case "Ib": le(out, value(st, op as number | LabelRef, 8, "immediate"), 1); break;
       case "Ibs": {
         // Sign-extended to the operand size: 0xFFFFFFFF is -1 for a 32-bit operation (NASM agrees).
-        const v = toSigned(value(op as number | LabelRef, os, "immediate"), os);
-        if (v < -128 || v > 127) problem ??= `immediate ${v} does not fit a sign-extended byte`;
+        const v = toSigned(value(st, op as number | LabelRef, os, "immediate"), os);
+        if (v < -128 || v > 127) st.problem ??= `immediate ${v} does not fit a sign-extended byte`;
         le(out, v, 1);
         break;
       }
-      case "Iw": le(out, value(op as number | LabelRef, 16, "immediate"), 2); break;
-      case "Id": le(out, value(op as number | LabelRef, 32, "immediate"), 4); break;
-      case "Iv": le(out, value(op as number | LabelRef, os, "immediate"), os / 8); break;
+      case "Iw": le(out, value(st, op as number | LabelRef, 16, "immediate"), 2); break;
+      case "Id": le(out, value(st, op as number | LabelRef, 32, "immediate"), 4); break;
+      case "Iv": le(out, value(st, op as number | LabelRef, os, "immediate"), os / 8); break;
       case "Jb": case "Jv": {
         const size = spec === "Jb" ? 1 : os / 8;
         const target = typeof op === "number" ? op : resolve(op as LabelRef);
         const rel = target - (addr + f.len);
-        if (size === 1 && (rel < -128 || rel > 127)) problem ??= `jump target out of rel8 range (${rel})`;
+        if (size === 1 && (rel < -128 || rel > 127)) st.problem ??= `jump target out of rel8 range (${rel})`;
         le(out, rel, size);
         break;
       }
       case "Ap":
         if (isFar(op)) {
-          le(out, value(op.offset, os, "far offset"), os / 8);
+          le(out, value(st, op.offset, os, "far offset"), os / 8);
           le(out, op.sel, 2);
         }
         break;
       case "Ob": case "Ov":
-        if (isMem(op)) le(out, value(op.disp, f.as, "address"), f.as / 8);
+        if (isMem(op)) le(out, value(st, op.disp, f.as, "address"), f.as / 8);
         break;
       default:
         break;
     }
   }
-  return { bytes: out, problem };
+  return { bytes: out, problem: st.problem };
+}
+
+/** Exact encoded length of `f`, without encoding it (label values never change a form's length). */
+export function formLength(f: Form): number {
+  const { row, os } = f;
+  let n = f.prefix.length + row.opcode.length;
+  if (rowNeedsModrm(row)) {
+    n += 1;
+    if (f.mem && row.modrmByte === undefined && !f.ops.some((o, k) => isReg(o) && RM_FIELD.has(row.operands[k]))) {
+      n += (f.mem.sib >= 0 ? 1 : 0) + f.mem.dispSize;
+    }
+  }
+  for (const spec of row.operands) {
+    switch (spec) {
+      case "Ib": case "Ibs": case "Jb": n += 1; break;
+      case "Iw": n += 2; break;
+      case "Id": n += 4; break;
+      case "Iv": case "Jv": n += os / 8; break;
+      case "Ap": n += os / 8 + 2; break;
+      case "Ob": case "Ov": n += f.as / 8; break;
+      default: break;
+    }
+  }
+  return n;
+}
+
+/** Whether the form's bytes (and validity) depend on label values or on its own address. */
+export function dependsOnLabels(f: Form): boolean {
+  return f.row.operands.some((s) => s === "Jb" || s === "Jv") || f.ops.some((o) =>
+    isLabel(o) || (isMem(o) && typeof o.disp !== "number") || (isFar(o) && typeof o.offset !== "number"));
 }
 
 function labelName(l: LabelRef): string {

@@ -2,8 +2,9 @@
  * Assembler errors that name the TypeScript source line of the call that emitted the faulty item.
  *
  * A guest is a TypeScript program; "the source line" is the caller's frame in a V8 stack trace.
- * We capture an Error (cheap: V8 formats the stack lazily) when an item is emitted and format it only
- * when something is wrong, possibly much later (an undefined label is known only at build time).
+ * Errors found while the guest's call runs take the stack right then; items whose errors can surface
+ * only at build time (an undefined label, a rel8 out of range) keep an Error captured at emission,
+ * formatted only if something is wrong.
  * Frames inside this folder are skipped so the line is the guest author's, not the assembler's.
  * Leaves out: column numbers, and any attempt to see through the guest's own helper functions.
  */
@@ -38,7 +39,11 @@ export function siteText(site: Site | undefined): string {
   return "<unknown>";
 }
 
-/** Throws `file.ts:42: what: message`. */
+/**
+ * Throws `file.ts:42: what: message`. Without a stored site the stack is taken now, which names the
+ * right line when the error is found during the guest's own call (most are): capturing a stack costs
+ * microseconds, so items store one only when an error may surface later, at build time.
+ */
 export function fail(site: Site | undefined, what: string, message: string): never {
-  throw new AsmError(`${siteText(site)}: ${what}: ${message}`);
+  throw new AsmError(`${siteText(site ?? captureSite())}: ${what}: ${message}`);
 }

@@ -103,9 +103,11 @@ function matchRow(row: IsaRow, ops: Operand[], bits: 16 | 32, pre: Prefixes, mem
   return { form: { row, os, ops, mem: row.operands.some((s) => s === "Ob" || s === "Ov") ? undefined : mem }, memSize, unsized };
 }
 
+function range(v: number, n: number, what = "immediate"): Fail | undefined {
+  return fitsBits(v, n) ? undefined : { stage: Stage.RANGE, msg: `${what} ${v} out of range for ${n} bits` };
+}
+
 function rangeCheck(spec: OperandSpec, op: Operand, os: number, bits: number): Fail | undefined {
-  const range = (v: number, n: number, what = "immediate"): Fail | undefined =>
-    fitsBits(v, n) ? undefined : { stage: Stage.RANGE, msg: `${what} ${v} out of range for ${n} bits` };
   if (typeof op === "number") {
     if (spec === "Ibs") {
       if (!fitsBits(op, os)) return range(op, os);
@@ -163,10 +165,17 @@ export function selectForms(mnemonic: string, ops: readonly Operand[], bits: 16 
   }
   const forms = cands.map((c) => finish(c.form, bits, pre, memOp));
   for (const f of forms) f.len = encodeLen(f);
-  // Equal lengths (16-bit "add ax, 5": 05 iw vs 83 /0 ib): NASM takes the sign-extended imm8 form.
-  const ibs = (f: Form) => (f.row.operands.includes("Ibs") ? 0 : 1);
-  forms.sort((a, b) => a.len - b.len || ibs(a) - ibs(b));
+  forms.sort(shortestFirst);
   return { forms };
+}
+
+/** Equal lengths (16-bit "add ax, 5": 05 iw vs 83 /0 ib): NASM takes the sign-extended imm8 form. */
+function ibsRank(f: Form): number {
+  return f.row.operands.includes("Ibs") ? 0 : 1;
+}
+
+function shortestFirst(a: Form, b: Form): number {
+  return a.len - b.len || ibsRank(a) - ibsRank(b);
 }
 
 function finish(f: Omit<Form, "len" | "prefix" | "as">, bits: 16 | 32, pre: Prefixes, memOp: MemOperand | undefined): Form {
@@ -179,7 +188,7 @@ function finish(f: Omit<Form, "len" | "prefix" | "as">, bits: 16 | 32, pre: Pref
   const as = f.mem?.as ?? f.row.asize ?? bits;
   if (as !== bits) prefix.push(0x67);
   if (f.row.mandatoryPrefix !== undefined) prefix.push(f.row.mandatoryPrefix);
-  return { ...f, as, prefix, len: 0 };
+  return { row: f.row, os: f.os, ops: f.ops, mem: f.mem, as, prefix, len: 0 };
 }
 
 function describe(best: Fail, ops: readonly Operand[], rows: IsaRow[]): string {
