@@ -5,7 +5,7 @@
  * asm-nasm.test.ts when nasm is installed.
  */
 import { describe, expect, it } from "vitest";
-import { Asm, ax, bx, eax, lbl, ptr } from "../../src/guests/asm/index.ts";
+import { Asm, ax, bx, dword, eax, ebx, es, far, fs, lbl, ptr } from "../../src/guests/asm/index.ts";
 
 const hex = (a: Asm) => Buffer.from(a.build().bytes).toString("hex");
 const nops = (n: number) => "90".repeat(n);
@@ -73,6 +73,28 @@ describe("branch relaxation", () => {
 
   it("keeps LOOP/JCXZ (rel8 only) short and exact", () => {
     expect(hex(new Asm().label("L").times(126, 0x90).loop("L"))).toBe(nops(126) + "e280");
+  });
+});
+
+describe("prefixes for the next instruction", () => {
+  // SDM Vol. 2 2.1.1: F0 LOCK, F2 REPNE, F3 REP/REPE, 26/2E/36/3E/64/65 segment, 66 operand size.
+  it.each([
+    ["rep movsb", (a: Asm) => a.rep().movsb(), "f3a4"],
+    ["repe cmpsd", (a: Asm) => a.repe().cmpsd(), "f3a7"],
+    ["repz scasw", (a: Asm) => a.repz().scasw(), "f366af"],
+    ["repnz scasb", (a: Asm) => a.repnz().scasb(), "f2ae"],
+    ["lock inc dword [ebx]", (a: Asm) => a.lock().inc(dword(ebx)), "f0ff03"],
+    ["fs lodsb", (a: Asm) => a.seg(fs).lodsb(), "64ac"],
+    ["rep es movsd", (a: Asm) => a.rep().seg(es).movsd(), "f326a5"],
+    ["o16 push 5", (a: Asm) => a.o16().push(5), "666a05"],
+    ["o16 retf", (a: Asm) => a.o16().retf(), "66cb"],
+    ["o32 in 16-bit code: push 5", (a: Asm) => a.bits(16).o32().push(5), "666a05"],
+    ["o32 jmp far in 16-bit code", (a: Asm) => a.bits(16).o32().jmp(far(8, 0x12345)), "66ea452301000800"],
+    ["a prefix applies to one instruction only", (a: Asm) => a.o16().push(5).push(5), "666a056a05"],
+  ])("%s", (_, f, want) => {
+    const a = new Asm();
+    f(a);
+    expect(hex(a)).toBe(want);
   });
 });
 

@@ -261,8 +261,7 @@ export class Asm {
         const e = encodeForm(f, it.addr, resolver(it));
         if (e.bytes.length !== f.len) throw new Error(`Asm: ${it.mnemonic} encoded ${e.bytes.length} bytes, sized ${f.len}`);
         bytes.set(e.bytes, at);
-      }
-      else if (it.kind === "data") {
+      } else if (it.kind === "data") {
         const resolve = resolver(it);
         for (const v of it.values) {
           const x = typeof v === "number" ? v : resolve(v);
