@@ -11,14 +11,11 @@
  *
  * Leaves out: interrupts and anything a timer would need (there is no interrupt source on the board).
  */
-import {
-  al, Asm, buildMultiboot, byte, dl, dword, dx, eax, ebx, ecx, edi, edx, esi, esp, lbl,
-} from "../asm/index.ts";
+import { al, Asm, buildMultiboot, byte, dl, dword, eax, ebx, ecx, edi, edx, esi, esp, lbl } from "../asm/index.ts";
+import { cstr, DEBUG_EXIT_PORT, emitConsoleLib, putc, puts } from "./console-lib.ts";
 
 export const DEMO_EXIT_VALUE = 0x10;
 export const DEMO_FAIL_VALUE = 0x11;
-export const DEBUGCON_PORT = 0xe9;
-export const DEBUG_EXIT_PORT = 0xf4;
 
 const SIEVE_N = 100;
 const STACK_BYTES = 4096;
@@ -42,17 +39,6 @@ const v = (name: (typeof VARS)[number]) => dword(lbl("bss", BSS_VARS + 4 * VARS.
 /** Assemble the demo as a Multiboot image (flat, a.out-kludge header, loaded at 1 MiB). */
 export function buildDemoKernel(): Uint8Array {
   return buildMultiboot(body, { bssBytes: BSS_STACK_TOP }).bytes;
-}
-
-/** Print the NUL-terminated string at `label`. */
-function puts(a: Asm, label: string): void {
-  a.mov(esi, label);
-  a.call("puts");
-}
-
-function putc(a: Asm, ch: string): void {
-  a.mov(al, ch.charCodeAt(0));
-  a.out(DEBUGCON_PORT, al);
 }
 
 /** Print "(ok)" or "(FAILED)" by the zero flag, counting failures. */
@@ -210,58 +196,7 @@ function body(a: Asm): void {
   a.hlt();
   a.jmp("stop");
 
-  // puts: print the NUL-terminated string at ESI (strlen by REPNE SCASB, output by REP OUTSB).
-  a.label("puts");
-  a.pushad();
-  a.mov(edi, esi);
-  a.xor(eax, eax);
-  a.mov(ecx, -1);
-  a.repne().scasb();
-  a.not(ecx);
-  a.dec(ecx);
-  a.mov(dx, DEBUGCON_PORT);
-  a.rep().outsb();
-  a.popad();
-  a.ret();
-
-  // print_dec: EAX in unsigned decimal (digits pushed by repeated DIV, popped in order).
-  a.label("print_dec");
-  a.pushad();
-  a.mov(ecx, 10);
-  a.xor(ebx, ebx);
-  a.label("print_dec.div");
-  a.xor(edx, edx);
-  a.div(ecx);
-  a.push(edx);
-  a.inc(ebx);
-  a.test(eax, eax);
-  a.jnz("print_dec.div");
-  a.label("print_dec.out");
-  a.pop(eax);
-  a.add(al, 0x30);
-  a.out(DEBUGCON_PORT, al);
-  a.dec(ebx);
-  a.jnz("print_dec.out");
-  a.popad();
-  a.ret();
-
-  // print_hex: EAX as 0x + 8 hex digits (ROL by 4, XLAT through a digit table).
-  a.label("print_hex");
-  a.pushad();
-  a.mov(edx, eax);
-  putc(a, "0");
-  putc(a, "x");
-  a.mov(ebx, "hex_digits");
-  a.mov(ecx, 8);
-  a.label("print_hex.digit");
-  a.rol(edx, 4);
-  a.mov(al, dl);
-  a.and(al, 0x0f);
-  a.xlatb();
-  a.out(DEBUGCON_PORT, al);
-  a.loop("print_hex.digit");
-  a.popad();
-  a.ret();
+  emitConsoleLib(a);
 
   // fib: EAX = fib(EAX), naively recursive; counts calls in fib_calls.
   a.label("fib");
@@ -282,14 +217,9 @@ function body(a: Asm): void {
   a.ret();
 
   // --- data ---
-  a.label("hex_digits");
-  a.db("0123456789ABCDEF");
   a.label("fox");
   a.db(FOX, 0);
-  const str = (name: string, s: string) => {
-    a.label(name);
-    a.db(s, 0);
-  };
+  const str = (name: string, s: string) => cstr(a, name, s);
   str("s_banner",
     "vmxsim bare-metal demo: a Multiboot kernel written with vmxsim's own assembler\n" +
     "(src/guests/programs/demo.ts). It prints through the debug console (port 0xE9)\n" +
