@@ -9,7 +9,7 @@ import { EXEC_TABLE } from "../../../src/cpu/execute/index.ts";
 import { ISA } from "../../../src/cpu/isa/index.ts";
 import {
   CODE_ADDR, DATA_ADDR, DATA_SIZE, type DiffCase, EFLAGS_COMPARED, fillWindow, flagNames, hex, type Outcome,
-  REG_NAMES,
+  REG_NAMES, SREG_NAMES,
 } from "./layout.ts";
 import type { SimOutcome } from "./sim-runner.ts";
 
@@ -18,7 +18,8 @@ const VECTOR = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "
 export function outcomeText(o: Outcome): string {
   if (o.kind === "end") return "ran to the end";
   if (o.kind === "timeout") return "did not finish (timeout)";
-  return `${VECTOR[o.vector] ?? "vector " + o.vector} at eip ${hex(o.eip)}`;
+  const code = [8, 10, 11, 12, 13, 17].includes(o.vector) ? `(${hex(o.errorCode, 4)})` : "";
+  return `${VECTOR[o.vector] ?? "vector " + o.vector}${code} at eip ${hex(o.eip)}`;
 }
 
 /** Differences between host and vmxsim, empty when they agree. */
@@ -31,8 +32,15 @@ export function diffOutcomes(host: Outcome, sim: SimOutcome): string[] {
     }
   }
   if (host.kind === "timeout" && sim.kind === "timeout") return d;
+  const codes = new Set([8, 10, 11, 12, 13, 17]);
+  if (host.kind === "exception" && host.vector === sim.vector && codes.has(host.vector) && host.errorCode !== sim.errorCode) {
+    d.push(`error code: host ${hex(host.errorCode, 4)} vmxsim ${hex(sim.errorCode, 4)}`);
+  }
   for (let r = 0; r < 8; r++) {
     if (host.regs[r] !== sim.regs[r]) d.push(`${REG_NAMES[r]}: host ${hex(host.regs[r])} vmxsim ${hex(sim.regs[r])}`);
+  }
+  for (let r = 0; r < 5; r++) {
+    if (host.sregs[r] !== sim.sregs[r]) d.push(`${SREG_NAMES[r]}: host ${hex(host.sregs[r], 4)} vmxsim ${hex(sim.sregs[r], 4)}`);
   }
   const mask = EFLAGS_COMPARED & ~sim.undefinedFlags;
   const fd = (host.eflags ^ sim.eflags) & mask;

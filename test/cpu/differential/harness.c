@@ -12,10 +12,12 @@
  * Input file (little-endian): "VXDI", u32 version (1), u32 case count, then per case:
  *   u32 regs[8] (EAX ECX EDX EBX ESP EBP ESI EDI), u32 eflags, u32 memory seed, u32 code length,
  *   code bytes padded to a multiple of 4.
- * Output file: "VXDO", u32 version, u32 count, then per case:
+ * Output file: "VXDO", u32 version (2), u32 count, then per case:
  *   u32 status (0 = reached the end, 1 = signal, 2 = timeout), u32 signal, u32 trapno, u32 err,
- *   u32 eip (at the signal; 0 otherwise), u32 regs[8], u32 eflags, u32 n, then n x u32 (offset << 8 |
- *   new byte) for every byte of the data window that differs from its initial image.
+ *   u32 eip (at the signal; 0 otherwise), u32 regs[8], u32 eflags, u32 sregs[5] (DS ES FS GS SS),
+ *   u32 n, then n x u32 (offset << 8 | new byte) for every byte of the data window that differs from
+ *   its initial image. The snippet runs with the process's selectors (CS 0x23, DS/ES/SS 0x2b, FS 0,
+ *   GS 0x63 on x86-64 Linux); those it loads are reported and the C environment's put back.
  * Faults are caught with sigaction on an alternate stack (the snippet's ESP points into the data window
  * and must not receive a signal frame) and left with siglongjmp; trapno/err come from the ucontext, so
  * #DE, #UD, #BP, #OF, #BR, #GP are told apart exactly. A 250 ms interval timer catches runaway code.
@@ -44,9 +46,11 @@
 #define C_IN_EFL 0x20
 #define C_OUT_REGS 0x40  /* 8 x u32 */
 #define C_OUT_EFL 0x60
+#define C_OUT_SREGS 0x64 /* 5 x u16: DS ES FS GS SS */
 #define C_SAVED_ESP 0x80
 #define C_CODE_PTR 0x84
 #define C_EXIT_PTR 0x88
+#define C_SAVED_SREGS 0x90 /* DS ES FS GS of the C environment */
 
 __asm__(
     ".text\n"
@@ -55,6 +59,10 @@ __asm__(
     "  pushal\n"
     "  pushfl\n"
     "  movl %esp, 0x310080\n"
+    "  movw %ds, 0x310090\n"
+    "  movw %es, 0x310092\n"
+    "  movw %fs, 0x310094\n"
+    "  movw %gs, 0x310096\n"
     "  pushl 0x310020\n"
     "  popfl\n"
     "  movl 0x310000, %eax\n"
@@ -66,19 +74,29 @@ __asm__(
     "  movl 0x31001c, %edi\n"
     "  movl 0x310010, %esp\n"
     "  jmp *0x310084\n"
+    /* The snippet may have loaded DS/ES/FS/GS: store through SS, then restore the C environment's. */
     ".globl vx_exit\n"
     "vx_exit:\n"
-    "  movl %esp, 0x310050\n"
-    "  movl 0x310080, %esp\n"
+    "  movl %esp, %ss:0x310050\n"
+    "  movl %ss:0x310080, %esp\n"
     "  pushfl\n"
-    "  popl 0x310060\n"
-    "  movl %eax, 0x310040\n"
-    "  movl %ecx, 0x310044\n"
-    "  movl %edx, 0x310048\n"
-    "  movl %ebx, 0x31004c\n"
-    "  movl %ebp, 0x310054\n"
-    "  movl %esi, 0x310058\n"
-    "  movl %edi, 0x31005c\n"
+    "  popl %ss:0x310060\n"
+    "  movl %eax, %ss:0x310040\n"
+    "  movl %ecx, %ss:0x310044\n"
+    "  movl %edx, %ss:0x310048\n"
+    "  movl %ebx, %ss:0x31004c\n"
+    "  movl %ebp, %ss:0x310054\n"
+    "  movl %esi, %ss:0x310058\n"
+    "  movl %edi, %ss:0x31005c\n"
+    "  movw %ds, %ss:0x310064\n"
+    "  movw %es, %ss:0x310066\n"
+    "  movw %fs, %ss:0x310068\n"
+    "  movw %gs, %ss:0x31006a\n"
+    "  movw %ss, %ss:0x31006c\n"
+    "  movw %ss:0x310090, %ds\n"
+    "  movw %ss:0x310092, %es\n"
+    "  movw %ss:0x310094, %fs\n"
+    "  movw %ss:0x310096, %gs\n"
     "  cld\n"
     "  popfl\n"
     "  popal\n"
@@ -90,11 +108,14 @@ extern void vx_exit(void);
 static sigjmp_buf jb;
 static volatile uint32_t cur_case, watch_case = 0xffffffffu;
 static volatile int in_snippet;
-static uint32_t sig_no, sig_trapno, sig_err, sig_eip, sig_regs[8], sig_efl;
+static uint32_t sig_no, sig_trapno, sig_err, sig_eip, sig_regs[8], sig_efl, sig_sregs[5];
 static int timed_out;
 
 static void on_signal(int sig, siginfo_t *si, void *ctxp) {
   (void)si;
+  /* The snippet may have loaded other selectors; glibc needs its TLS in GS. */
+  __asm__ volatile("movw %%ss:0x310096, %%gs\n movw %%ss:0x310090, %%ds\n movw %%ss:0x310092, %%es\n"
+                   "movw %%ss:0x310094, %%fs" ::: "memory");
   ucontext_t *uc = (ucontext_t *)ctxp;
   greg_t *g = uc->uc_mcontext.gregs;
   if (sig == SIGALRM) {
@@ -118,6 +139,11 @@ static void on_signal(int sig, siginfo_t *si, void *ctxp) {
   sig_regs[6] = (uint32_t)g[REG_ESI];
   sig_regs[7] = (uint32_t)g[REG_EDI];
   sig_efl = (uint32_t)g[REG_EFL];
+  sig_sregs[0] = (uint32_t)g[REG_DS] & 0xffff;
+  sig_sregs[1] = (uint32_t)g[REG_ES] & 0xffff;
+  sig_sregs[2] = (uint32_t)g[REG_FS] & 0xffff;
+  sig_sregs[3] = (uint32_t)g[REG_GS] & 0xffff;
+  sig_sregs[4] = (uint32_t)g[REG_SS] & 0xffff;
   siglongjmp(jb, 1);
 }
 
@@ -189,7 +215,7 @@ int main(int argc, char **argv) {
   if (!out) { perror(argv[2]); return 2; }
   setvbuf(out, NULL, _IOFBF, 1 << 20);
   fwrite("VXDO", 1, 4, out);
-  put32(out, 1);
+  put32(out, 2);
   put32(out, count);
 
   size_t pos = 12;
@@ -212,7 +238,7 @@ int main(int argc, char **argv) {
     fill_window((uint32_t *)data, seed);
     memcpy(initial, data, DATA_SIZE);
 
-    uint32_t regs[8], efl;
+    uint32_t regs[8], efl, sregs[5];
     volatile uint32_t status = 0;
     timed_out = 0;
     cur_case = n;
@@ -222,11 +248,13 @@ int main(int argc, char **argv) {
       in_snippet = 0;
       memcpy(regs, ctrl + C_OUT_REGS / 4, 32);
       efl = ctrl[C_OUT_EFL / 4];
+      for (int k = 0; k < 5; k++) sregs[k] = ((uint16_t *)ctrl)[C_OUT_SREGS / 2 + k];
       sig_no = sig_trapno = sig_err = sig_eip = 0;
     } else {
       in_snippet = 0;
       status = timed_out ? 2 : 1;
       memcpy(regs, sig_regs, 32);
+      memcpy(sregs, sig_sregs, sizeof sregs);
       efl = sig_efl;
     }
     put32(out, status);
@@ -236,6 +264,7 @@ int main(int argc, char **argv) {
     put32(out, sig_eip);
     fwrite(regs, 4, 8, out);
     put32(out, efl);
+    fwrite(sregs, 4, 5, out);
     uint32_t ndiff = 0;
     for (unsigned i = 0; i < DATA_SIZE; i++) ndiff += data[i] != initial[i];
     put32(out, ndiff);

@@ -14,6 +14,9 @@ import { type DiffCase, DATA_SIZE, fillWindow, type Outcome } from "./layout.ts"
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SOURCE = join(HERE, "harness.c");
 
+/** No stack protector: the signal handler runs before it has put back the TLS selector in GS. */
+const FLAGS = ["-m32", "-O1", "-fno-stack-protector"];
+
 export type HostAvailability = { ok: true; harness: string } | { ok: false; reason: string };
 
 let cached: HostAvailability | undefined;
@@ -33,13 +36,13 @@ function build(): HostAvailability {
     return { ok: false, reason: `host OS is ${process.platform}: the harness uses Linux signals and ucontext` };
   }
   const src = readFileSync(SOURCE);
-  const hash = createHash("sha256").update(src).digest("hex").slice(0, 16);
+  const hash = createHash("sha256").update(src).update(FLAGS.join(" ")).digest("hex").slice(0, 16);
   const dir = join(tmpdir(), "vmxsim-diff");
   const bin = join(dir, `harness-${hash}`);
   if (existsSync(bin)) return { ok: true, harness: bin };
   mkdirSync(dir, { recursive: true });
   const tmp = `${bin}.${process.pid}.tmp`;
-  const r = spawnSync("gcc", ["-m32", "-O1", "-o", tmp, SOURCE], { encoding: "utf8" });
+  const r = spawnSync("gcc", [...FLAGS, "-o", tmp, SOURCE], { encoding: "utf8" });
   if (r.error || r.status !== 0) {
     const why = r.error ? String(r.error.message) : (r.stderr || "").trim().split("\n").slice(-3).join(" | ");
     return {
@@ -102,8 +105,11 @@ function decodeResults(buf: Buffer, cases: readonly DiffCase[]): Outcome[] {
     const regs: number[] = [];
     for (let r = 0; r < 8; r++) regs.push(dv.getInt32(p + 20 + 4 * r, true));
     const eflags = dv.getInt32(p + 52, true);
-    const nd = dv.getUint32(p + 56, true);
-    p += 60;
+    const sregs: number[] = [];
+    for (let r = 0; r < 5; r++) sregs.push(dv.getUint32(p + 56 + 4 * r, true));
+    const err = dv.getUint32(p + 12, true);
+    const nd = dv.getUint32(p + 76, true);
+    p += 80;
     const window = new Uint8Array(DATA_SIZE);
     fillWindow(window, cases[k].seed);
     for (let d = 0; d < nd; d++) {
@@ -114,9 +120,11 @@ function decodeResults(buf: Buffer, cases: readonly DiffCase[]): Outcome[] {
     out.push({
       kind: status === 0 ? "end" : status === SIGNAL_TIMEOUT ? "timeout" : "exception",
       vector: status === 1 ? trapno : -1,
+      errorCode: status === 1 ? err : -1,
       eip: status === 1 ? eip : 0,
       regs,
       eflags,
+      sregs,
       window,
     });
   }

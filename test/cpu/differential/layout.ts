@@ -11,8 +11,12 @@ export const DATA_SIZE = 0x1000;
 export const CODE_ADDR = 0x00300000;
 export const CODE_MAX = 0x1000 - 16;
 
-/** EFLAGS bits compared after a case (before removing the undefined ones): arithmetic, DF, NT, AC, ID. */
-export const EFLAGS_COMPARED = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x4000 | 0x40000 | 0x200000;
+/**
+ * EFLAGS bits compared after a case (before removing the undefined ones): arithmetic, TF, IF, DF,
+ * IOPL, NT, AC, ID. Not RF (set in the host's fault frames), VM, VIF, VIP.
+ */
+export const EFLAGS_COMPARED = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 | 0x3000 | 0x4000 |
+  0x40000 | 0x200000;
 
 const EDGE = new Uint32Array([
   0x00000000, 0x00000001, 0xffffffff, 0x80000000, 0x7fffffff, 0x00000080, 0x0000007f, 0x00008000,
@@ -70,13 +74,18 @@ export interface Outcome {
   vector: number;
   /** EIP at the exception: the faulting instruction (faults) or the next one (traps: #BP, #OF). */
   eip: number;
+  /** Error code of the exception, when it has one (#GP, #SS, #NP, #TS, #PF, #AC), else -1. */
+  errorCode: number;
   regs: number[];
   eflags: number;
+  /** Selectors in DS, ES, FS, GS, SS. */
+  sregs: number[];
   /** Final data window. */
   window: Uint8Array;
 }
 
 export const REG_NAMES = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"] as const;
+export const SREG_NAMES = ["ds", "es", "fs", "gs", "ss"] as const;
 
 const FLAG_NAMES: [number, string][] = [
   [0x1, "CF"], [0x4, "PF"], [0x10, "AF"], [0x40, "ZF"], [0x80, "SF"], [0x100, "TF"], [0x200, "IF"],
