@@ -10,8 +10,10 @@ import type { CoreState } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
 import { fault, Vector } from "../exceptions.ts";
-import { Reg } from "../registers.ts";
 import { ioPermitted } from "../io-permission.ts";
+
+/** AL/AX/EAX and DX (registers.ts Reg), local: imported const enum members are not inlined by tsx. */
+const EAX = 0, EDX = 2;
 
 function checked(c: CoreState, port: number, size: number): number {
   if (!ioPermitted(c, port, size)) fault(Vector.GP, 0);
@@ -20,18 +22,18 @@ function checked(c: CoreState, port: number, size: number): number {
 
 function inPort(c: CoreState, i: Insn, port: number): void {
   const size = i.osize as 1 | 2 | 4;
-  c.setReg(Reg.EAX, size, c.bus.portIn(checked(c, port, size), size));
+  c.setReg(EAX, size, c.bus.portIn(checked(c, port, size), size));
 }
 
 function outPort(c: CoreState, i: Insn, port: number): void {
   const size = i.osize as 1 | 2 | 4;
-  c.bus.portOut(checked(c, port, size), size, c.getReg(Reg.EAX, size));
+  c.bus.portOut(checked(c, port, size), size, c.getReg(EAX, size));
 }
 
 const inImm: ExecFn = (c, i) => inPort(c, i, i.imm & 0xff);
-const inDx: ExecFn = (c, i) => inPort(c, i, c.regs[Reg.EDX] & 0xffff);
+const inDx: ExecFn = (c, i) => inPort(c, i, c.regs[EDX] & 0xffff);
 const outImm: ExecFn = (c, i) => outPort(c, i, i.imm & 0xff);
-const outDx: ExecFn = (c, i) => outPort(c, i, c.regs[Reg.EDX] & 0xffff);
+const outDx: ExecFn = (c, i) => outPort(c, i, c.regs[EDX] & 0xffff);
 
 export const IO_EXEC: ExecTable = {
   in: (_i, row) => (row.operands[1] === "DX" ? inDx : inImm),

@@ -13,10 +13,11 @@
  * Leaves out: segment limit checks and paging (bulkRange is the one place to add them).
  */
 import type { CoreState } from "../core-state.ts";
-import { Brk } from "../core-state.ts";
 import type { Insn } from "../insn.ts";
-import { Reg, Seg } from "../registers.ts";
 
+// Local constants rather than imported const enums (see string.ts): registers.ts Reg/Seg, BRK_SMC.
+const EAX = 0, ECX = 1, ESI = 6, EDI = 7, ES = 0;
+const BRK_SMC = 8;
 const PAGE = 4096;
 const TWO32 = 4294967296;
 
@@ -35,13 +36,13 @@ export function bulkRange(c: CoreState, seg: number, off: number, len: number): 
 function storedTo(c: CoreState, pa: number): void {
   if (c.codePage[pa >>> 12] !== 0) {
     c.onCodeWrite(pa);
-    c.brk |= Brk.SMC;
+    c.brk |= BRK_SMC;
   }
 }
 
 /** Elements (of `size` bytes) that fit before the next page boundary of both linear addresses. */
 function elementsInPage(c: CoreState, i: Insn, srcOff: number, dstOff: number, size: number, max: number): number {
-  const dLin = (c.segBase[Seg.ES] + dstOff) >>> 0;
+  const dLin = (c.segBase[ES] + dstOff) >>> 0;
   let bytes = PAGE - (dLin & (PAGE - 1));
   if (srcOff >= 0) {
     const sLin = (c.segBase[i.seg] + srcOff) >>> 0;
@@ -62,21 +63,21 @@ export function bulkMovs(c: CoreState, i: Insn, max: number): number {
   const size = i.osize;
   let done = 0;
   while (done < max) {
-    const si = r[Reg.ESI] >>> 0;
-    const di = r[Reg.EDI] >>> 0;
+    const si = r[ESI] >>> 0;
+    const di = r[EDI] >>> 0;
     const n = elementsInPage(c, i, si, di, size, max - done);
     if (n === 0) break;
     const len = n * size;
     if (si + len > TWO32 || di + len > TWO32) break;
     const ps = bulkRange(c, i.seg, si, len);
-    const pd = bulkRange(c, Seg.ES, di, len);
+    const pd = bulkRange(c, ES, di, len);
     if (ps < 0 || pd < 0) break;
     if (pd > ps && pd < ps + len) break; // forward overlap: replication semantics, element loop
     c.ram.copyWithin(pd, ps, ps + len);
     storedTo(c, pd);
-    r[Reg.ESI] = si + len;
-    r[Reg.EDI] = di + len;
-    r[Reg.ECX] = (r[Reg.ECX] >>> 0) - n;
+    r[ESI] = si + len;
+    r[EDI] = di + len;
+    r[ECX] = (r[ECX] >>> 0) - n;
     done += n;
   }
   return done;
@@ -86,17 +87,17 @@ export function bulkMovs(c: CoreState, i: Insn, max: number): number {
 export function bulkStos(c: CoreState, i: Insn, max: number): number {
   const r = c.regs;
   const size = i.osize;
-  const v = r[Reg.EAX];
+  const v = r[EAX];
   const b0 = v & 0xff;
   const uniform = size === 1 || (size === 2 ? ((v >>> 8) & 0xff) === b0 : (v & 0xffff) === (v >>> 16) && ((v >>> 8) & 0xff) === b0);
   let done = 0;
   while (done < max) {
-    const di = r[Reg.EDI] >>> 0;
+    const di = r[EDI] >>> 0;
     const n = elementsInPage(c, i, -1, di, size, max - done);
     if (n === 0) break;
     const len = n * size;
     if (di + len > TWO32) break;
-    const pd = bulkRange(c, Seg.ES, di, len);
+    const pd = bulkRange(c, ES, di, len);
     if (pd < 0) break;
     if (uniform) {
       c.ram.fill(b0, pd, pd + len);
@@ -112,8 +113,8 @@ export function bulkStos(c: CoreState, i: Insn, max: number): number {
       }
     }
     storedTo(c, pd);
-    r[Reg.EDI] = di + len;
-    r[Reg.ECX] = (r[Reg.ECX] >>> 0) - n;
+    r[EDI] = di + len;
+    r[ECX] = (r[ECX] >>> 0) - n;
     done += n;
   }
   return done;

@@ -24,15 +24,21 @@
  * reordering of stores that Intel allows.
  */
 import type { CoreState } from "../core-state.ts";
-import { Brk } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
 import { fault, Vector } from "../exceptions.ts";
-import { FlagOp, SIZE_MASK, SIZE_SIGN } from "../flags.ts";
-import { Eflags, Reg, Seg } from "../registers.ts";
+import { SIZE_MASK, SIZE_SIGN } from "../flags.ts";
 import { costOf } from "../timing.ts";
 import { ioPermitted } from "../io-permission.ts";
 import { bulkMovs, bulkStos } from "./string-bulk.ts";
+
+// Register numbers, flag bits and the Brk bit as local constants: under tsx/esbuild an imported const
+// enum member is read through the module namespace object on every use, which costs more than the
+// element itself (SDM numbering: registers.ts Reg/Seg/Eflags, flags.ts FlagOp.SUB, core-state.ts Brk.SMC).
+const EAX = 0, ECX = 1, EDX = 2, ESI = 6, EDI = 7, ES = 0;
+const DF = 0x400;
+const FLAG_OP_SUB = 3;
+const BRK_SMC = 8;
 
 /** Elements per call of a REP instruction before it yields to the run loop (EIP stays on it). */
 export const REP_CHUNK_ELEMENTS = 1024;
@@ -52,24 +58,24 @@ type Op = keyof typeof ELEMENT_CYCLES;
 
 function step(c: CoreState, i: Insn, reg: number): void {
   const r = c.regs;
-  const d = (c.eflags & Eflags.DF) !== 0 ? -i.osize : i.osize;
+  const d = (c.eflags & DF) !== 0 ? -i.osize : i.osize;
   if (i.a16) r[reg] = (r[reg] & ~0xffff) | ((r[reg] + d) & 0xffff);
   else r[reg] = (r[reg] + d) | 0;
 }
 
 function srcLin(c: CoreState, i: Insn): number {
-  const si = i.a16 ? c.regs[Reg.ESI] & 0xffff : c.regs[Reg.ESI];
+  const si = i.a16 ? c.regs[ESI] & 0xffff : c.regs[ESI];
   return (c.segBase[i.seg] + si) | 0;
 }
 
 function dstLin(c: CoreState, i: Insn): number {
-  const di = i.a16 ? c.regs[Reg.EDI] & 0xffff : c.regs[Reg.EDI];
-  return (c.segBase[Seg.ES] + di) | 0;
+  const di = i.a16 ? c.regs[EDI] & 0xffff : c.regs[EDI];
+  return (c.segBase[ES] + di) | 0;
 }
 
 /** CMP a, b at the operation size, as a lazy flag record (flags.ts; same fields alu.ts's CMP sets). */
 function compare(c: CoreState, a: number, b: number, size: number): void {
-  c.fop = FlagOp.SUB;
+  c.fop = FLAG_OP_SUB;
   c.fa = a;
   c.fb = b;
   c.fres = (a - b) | 0;
@@ -78,7 +84,7 @@ function compare(c: CoreState, a: number, b: number, size: number): void {
 }
 
 function port(c: CoreState, i: Insn): number {
-  const p = c.regs[Reg.EDX] & 0xffff;
+  const p = c.regs[EDX] & 0xffff;
   if (!ioPermitted(c, p, i.osize)) fault(Vector.GP, 0);
   return p;
 }
@@ -87,61 +93,61 @@ const ELEMENT: Record<Op, ExecFn> = {
   movs(c, i) {
     const size = i.osize;
     c.writeN(dstLin(c, i), size, c.readN(srcLin(c, i), size));
-    step(c, i, Reg.ESI);
-    step(c, i, Reg.EDI);
+    step(c, i, ESI);
+    step(c, i, EDI);
   },
   cmps(c, i) {
     const size = i.osize;
     const a = c.readN(srcLin(c, i), size);
     const b = c.readN(dstLin(c, i), size);
-    step(c, i, Reg.ESI);
-    step(c, i, Reg.EDI);
+    step(c, i, ESI);
+    step(c, i, EDI);
     compare(c, a, b, size);
   },
   stos(c, i) {
-    c.writeN(dstLin(c, i), i.osize, c.regs[Reg.EAX]);
-    step(c, i, Reg.EDI);
+    c.writeN(dstLin(c, i), i.osize, c.regs[EAX]);
+    step(c, i, EDI);
   },
   lods(c, i) {
     const v = c.readN(srcLin(c, i), i.osize);
-    step(c, i, Reg.ESI);
-    c.setReg(Reg.EAX, i.osize, v);
+    step(c, i, ESI);
+    c.setReg(EAX, i.osize, v);
   },
   scas(c, i) {
     const size = i.osize;
     const b = c.readN(dstLin(c, i), size);
-    step(c, i, Reg.EDI);
-    compare(c, c.getReg(Reg.EAX, size), b, size);
+    step(c, i, EDI);
+    compare(c, c.getReg(EAX, size), b, size);
   },
   ins(c, i) {
     const size = i.osize;
     const v = c.bus.portIn(port(c, i), size as 1 | 2 | 4);
     c.writeN(dstLin(c, i), size, v);
-    step(c, i, Reg.EDI);
+    step(c, i, EDI);
   },
   outs(c, i) {
     const size = i.osize;
     const p = port(c, i);
     c.bus.portOut(p, size as 1 | 2 | 4, c.readN(srcLin(c, i), size));
-    step(c, i, Reg.ESI);
+    step(c, i, ESI);
   },
 };
 
 // ---- the REP loop ----
 
 function count(c: CoreState, i: Insn): number {
-  return i.a16 ? c.regs[Reg.ECX] & 0xffff : c.regs[Reg.ECX] >>> 0;
+  return i.a16 ? c.regs[ECX] & 0xffff : c.regs[ECX] >>> 0;
 }
 
 function setCount(c: CoreState, i: Insn, n: number): void {
   const r = c.regs;
-  r[Reg.ECX] = i.a16 ? (r[Reg.ECX] & ~0xffff) | n : n;
+  r[ECX] = i.a16 ? (r[ECX] & ~0xffff) | n : n;
 }
 
 const noBulk = (): number => 0;
 
 /** Board requests that end the chunk early; a store into code (SMC) does not, the block ends anyway. */
-const STOP_BITS = ~Brk.SMC;
+const STOP_BITS = ~BRK_SMC;
 
 function makeRep(op: Op, cond: number): ExecFn {
   const elem = ELEMENT[op];
@@ -152,7 +158,7 @@ function makeRep(op: Op, cond: number): ExecFn {
     if (n === 0) return;
     let done = 0;
     try {
-      const fast = bulk !== noBulk && !i.a16 && (c.eflags & Eflags.DF) === 0;
+      const fast = bulk !== noBulk && !i.a16 && (c.eflags & DF) === 0;
       for (;;) {
         if (fast) {
           const k = bulk(c, i, n < REP_CHUNK_ELEMENTS - done ? n : REP_CHUNK_ELEMENTS - done);
