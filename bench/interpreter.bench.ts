@@ -1,0 +1,91 @@
+/**
+ * Interpreter speed (issue 2, "Speed"): guest MIPS on (a) a tight integer loop with loads and stores
+ * and (b) a mixed kernel with calls, string instructions and many basic blocks (bench/workloads.ts),
+ * measured with benchmark.js. Each benchmark operation runs a fixed instruction budget on a warm core
+ * (decoded blocks cached, as in a long run); guest MIPS = instructions per operation x operations per
+ * second. Target: >= 100 MIPS on (a); below 60 is a defect.
+ *
+ * Run: npm run bench   (BENCH_INSNS=N changes the instructions per operation; default 2,000,000)
+ */
+import Benchmark from "benchmark";
+import { Machine } from "../src/cpu/machine.ts";
+import type { AsmImage } from "../src/guests/asm/index.ts";
+import { loadStoreLoop, mixedKernel } from "./workloads.ts";
+
+const INSNS = Number(process.env.BENCH_INSNS ?? 2_000_000);
+
+interface Workload {
+  name: string;
+  image: AsmImage;
+}
+
+const workloads: Workload[] = [
+  { name: "(a) integer loop, loads+stores", image: loadStoreLoop() },
+  { name: "(b) mixed: calls, string ops, blocks", image: mixedKernel() },
+];
+
+function machineFor(image: AsmImage): Machine {
+  const m = new Machine({ ramBytes: 4 << 20 });
+  m.ram.set(image.bytes, image.origin);
+  m.core.resetToFlat32(image.entry);
+  return m;
+}
+
+interface Row {
+  name: string;
+  mips: number;
+  rme: number;
+  insns: number;
+  cyclesPerInsn: number;
+  samples: number;
+}
+
+const rows: Row[] = [];
+const suite = new Benchmark.Suite("interpreter");
+for (const w of workloads) {
+  const m = machineFor(w.image);
+  m.core.run(INSNS); // warm up: decode and compile the blocks
+  suite.add(w.name, () => {
+    const before = m.core.icount;
+    const why = m.core.run(INSNS);
+    if (why !== "budget" || m.core.icount - before !== INSNS) {
+      throw new Error(`${w.name}: stopped with '${why}' after ${m.core.icount - before} instructions\n${m.core.dump()}`);
+    }
+  }, {
+    minSamples: 10,
+    onComplete(this: Benchmark) {
+      const c0 = m.core.cycles, i0 = m.core.icount;
+      m.core.run(100_000);
+      rows.push({
+        name: w.name,
+        mips: (this.hz * INSNS) / 1e6,
+        rme: this.stats.rme,
+        insns: INSNS,
+        cyclesPerInsn: (m.core.cycles - c0) / (m.core.icount - i0),
+        samples: this.stats.sample.length,
+      });
+    },
+  });
+}
+
+suite.on("cycle", (e: Benchmark.Event) => {
+  const b = e.target as unknown as Benchmark;
+  if (b.error) console.error(`${b.name}: ${String(b.error)}`);
+});
+suite.on("complete", () => {
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(`\nvmxsim interpreter benchmark (Node ${process.version}, ${INSNS.toLocaleString("en-US")} guest instructions per run)\n`);
+  console.log(`${pad("workload", 40)}${pad("guest MIPS", 20)}${pad("instructions/run", 18)}${pad("cycles/insn", 13)}samples`);
+  for (const r of rows) {
+    console.log(
+      `${pad(r.name, 40)}${pad(`${r.mips.toFixed(1)} ± ${r.rme.toFixed(1)}%`, 20)}` +
+        `${pad(r.insns.toLocaleString("en-US"), 18)}${pad(r.cyclesPerInsn.toFixed(2), 13)}${r.samples}`,
+    );
+  }
+  const a = rows[0];
+  if (a) {
+    const verdict = a.mips >= 100 ? "meets the target (>= 100 MIPS)" : a.mips >= 60 ? "below the 100 MIPS target" : "DEFECT: below 60 MIPS";
+    console.log(`\n(a) ${verdict}`);
+  }
+});
+suite.run();
