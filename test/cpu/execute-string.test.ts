@@ -220,6 +220,22 @@ describe("LODS loads DS:ESI into AL/AX/EAX", () => {
     expect(c.regs[Reg.ESI]).toBe(SRC + (code.length === 1 && code[0] === 0xac ? 1 : code[0] === 0x66 ? 2 : 4));
   });
 
+  it.each([
+    ["a16 lodsb (67 AC) wraps SI at 64 KiB", [0x67, 0xac], 0, 0x1234ffff, 0x12340000],
+    ["a16 lodsw (66 67 AD) with DF = 1 wraps SI below 0", [0x66, 0x67, 0xad], 0x400, 0x12340000, 0x1234fffe],
+  ] as const)("%s", (_n, code, df, esi, after) => {
+    const c = machine(code, {
+      setup: (c) => {
+        c.ram.set([0x5a, 0x6b], esi & 0xffff);
+        c.regs[Reg.ESI] = esi;
+        c.setEflags(df, DF);
+      },
+    });
+    run(c, 10);
+    expect(c.regs[Reg.EAX] & (code.length === 2 ? 0xff : 0xffff)).toBe(code.length === 2 ? 0x5a : 0x6b5a);
+    expect(c.regs[Reg.ESI] >>> 0).toBe(after);
+  });
+
   it("rep lodsb leaves the last element in AL", () => {
     const c = machine([0xf3, 0xac], {
       setup: (c) => {

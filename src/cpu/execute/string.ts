@@ -31,6 +31,7 @@ import { SIZE_MASK, SIZE_SIGN } from "../flags.ts";
 import { costOf } from "../timing.ts";
 import { ioPermitted } from "../io-permission.ts";
 import { bulkMovs, bulkStos } from "./string-bulk.ts";
+import { compile, flagSize, memRead, memWrite, regRead, regWrite } from "./codegen.ts";
 
 // Register numbers, flag bits and the Brk bit as local constants: under tsx/esbuild an imported const
 // enum member is read through the module namespace object on every use, which costs more than the
@@ -181,13 +182,39 @@ function makeRep(op: Op, cond: number): ExecFn {
   };
 }
 
+// ---- the single (non-REP) memory forms, compiled per size and address size (codegen.ts) ----
+
+/** Source of one element of MOVS/CMPS/STOS/LODS/SCAS: the same steps as ELEMENT, specialised. */
+function elementSource(op: Op, size: number, a16: boolean): string {
+  const off = (r: number) => (a16 ? `(c.regs[${r}] & 0xffff)` : `c.regs[${r}]`);
+  const src = `((c.segBase[i.seg] + ${off(ESI)}) | 0)`;
+  const dst = `((c.segBase[${ES}] + ${off(EDI)}) | 0)`;
+  const adv = (r: number) =>
+    a16 ? `c.regs[${r}] = (c.regs[${r}] & -65536) | ((c.regs[${r}] + d) & 0xffff);` : `c.regs[${r}] = (c.regs[${r}] + d) | 0;`;
+  const d = `const d = (c.eflags & ${DF}) !== 0 ? ${-size} : ${size};`;
+  const cmp = `c.fop = ${FLAG_OP_SUB}; c.fa = a; c.fb = b; c.fres = (a - b) | 0; ${flagSize(size)}`;
+  switch (op) {
+    case "movs": return `${d} const v = ${memRead(size, src)}; ${memWrite(size, "v", dst)} ${adv(ESI)} ${adv(EDI)}`;
+    case "stos": return `${d} ${memWrite(size, regRead(size, String(EAX)), dst)} ${adv(EDI)}`;
+    case "lods": return `${d} const v = ${memRead(size, src)}; ${adv(ESI)} ${regWrite(size, String(EAX), "v")}`;
+    case "cmps": return `${d} const a = ${memRead(size, src)}; const b = ${memRead(size, dst)}; ${adv(ESI)} ${adv(EDI)} ${cmp}`;
+    case "scas": return `${d} const b = ${memRead(size, dst)}; ${adv(EDI)} const a = ${regRead(size, String(EAX))}; ${cmp}`;
+    default: throw new Error(`string: no compiled form for ${op}`);
+  }
+}
+
 /** Handler factory for one string operation: REP/REPE/REPNE by the decoded prefix. */
 function stringOp(op: Op, compares: boolean) {
-  const single = ELEMENT[op];
+  const io = op === "ins" || op === "outs";
   const rep = makeRep(op, 0);
   const repe = compares ? makeRep(op, 1) : rep;
   const repne = compares ? makeRep(op, 2) : rep;
-  return (i: Insn): ExecFn => (i.rep === 0 ? single : i.rep === 1 ? repe : repne);
+  return (i: Insn): ExecFn => {
+    if (i.rep === 1) return repe;
+    if (i.rep === 2) return repne;
+    if (io) return ELEMENT[op];
+    return compile(`${op}${i.osize * 8}${i.a16 ? "_a16" : ""}`, elementSource(op, i.osize, i.a16));
+  };
 }
 
 export const STRING_EXEC: ExecTable = {
