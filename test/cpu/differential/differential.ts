@@ -4,7 +4,7 @@
  * minimizes mismatching cases by dropping items and instructions while the mismatch persists (each
  * round is one more batch on the host). Used by differential.test.ts (CI) and run.ts (large runs).
  */
-import { type CaseSpec, GROUPS, type Item, assemble, generate } from "./generator.ts";
+import { type CaseSpec, type Item, assemble, generate, groupsFor } from "./generator.ts";
 import { runOnHost } from "./host-runner.ts";
 import { SimRunner, type SimOutcome } from "./sim-runner.ts";
 import { diffOutcomes, formatMismatch, undefinedFlagDiff, unimplemented } from "./compare.ts";
@@ -15,6 +15,8 @@ export interface RunOptions {
   seed: number;
   /** Restrict to these groups. */
   only?: readonly string[];
+  /** Include the opt-in groups (checks of the system-architecture layer). */
+  system?: boolean;
   /** Cases per harness batch. */
   chunk?: number;
   /** Every n-th compared case also runs compiled (0: never). */
@@ -73,14 +75,14 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
     total: 0, compared: 0, skipped: new Map(), mismatches: [], engine: [], asmErrors: [], coverage: new Map(), sizes: new Map(),
     undefinedFlagDiffs: new Map(), ms: { generate: 0, host: 0, sim: 0, minimize: 0 },
   };
-  for (const g of GROUPS) if (!o.only || o.only.includes(g.name)) rep.coverage.set(g.name, 0);
+  for (const g of groupsFor(o)) rep.coverage.set(g.name, 0);
   for (let base = 0; base < o.cases; base += chunk) {
     const n = Math.min(chunk, o.cases - base);
     let t = now();
     const specs: CaseSpec[] = [];
     const cases: DiffCase[] = [];
     for (let id = base; id < base + n; id++) {
-      const spec = generate(o.seed, id, o.only);
+      const spec = generate(o.seed, id, o);
       try {
         cases.push(assemble(spec));
         specs.push(spec);

@@ -13,8 +13,8 @@
  * Reference: operand forms and flag sets of the Intel SDM Vol. 2, via the opcode table (src/cpu/isa).
  */
 import {
-  Asm, type MemOperand, type Operand, type RegOperand, REG16, REG32, REG8, byte, dword, word, qword, ptr,
-  ds, es, ss, bx, bp, si, di,
+  Asm, type MemOperand, type Operand, type RegOperand, REG16, REG32, REG8, byte, dword, word, qword, fword, ptr,
+  ds, es, ss, fs, gs, bx, bp, si, di, SREG, cr0, cr2, cr3, cr4, dr0, dr7,
 } from "../../../src/guests/asm/index.ts";
 import { flagsRead, mayLeaveUndefined, surelyDefines } from "./flag-effects.ts";
 import { CODE_ADDR, DATA_ADDR, type DiffCase, type InsnInfo } from "./layout.ts";
@@ -193,6 +193,8 @@ class Gen {
   readonly ptrs: number[] = [];
   index = -1;
   ecxCount = false;
+  /** The item being generated is the case's last (it may leave state later items could not use). */
+  isLast = false;
   /** Registers a construct in progress depends on (a loop counter): not free for its body. */
   reserved: number[] = [];
   maybeUndef = 0;
@@ -323,6 +325,16 @@ const ALU = ["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"];
 const SHIFT = ["rol", "ror", "rcl", "rcr", "shl", "shr", "sar", "sal"];
 const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g", "c", "nc", "z", "nz", "nae", "nb", "na", "nbe", "pe", "po", "nge", "nl", "ng", "nle"];
 const SIZES = [1, 2, 4];
+/** Selectors whose descriptors the host's GDT and the runner's mirror agree on (not 0x78: CPU number). */
+const DESCRIPTOR_QUERY_SELECTORS = [0, 8, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x40, 0x48, 0x50, 0x60, 0x68, 0x80, 0xfff8, 4, 0x2c];
+/** Flat writable data selectors valid at CPL 3 (any RPL: DPL 3 >= max(CPL, RPL)). */
+const FLAT_SELECTORS = [0x2b, 0x2b, 0x28, 0x29, 0x2a];
+/** Valid at CPL 3 for DS/ES/FS/GS: also readable code, the TLS and CPU-number segments, null selectors. */
+const VALID_SELECTORS = [...FLAT_SELECTORS, 0x23, 0x20, 0x33, 0x63, 0x7b, 0, 1, 3];
+/** Selectors whose load into any data segment register faults (DPL 0, no descriptor, beyond the GDT, LDT). */
+const FAULTING_SELECTORS = [0x08, 0x10, 0x18, 0x3b, 0x43, 0x4b, 0x83, 0xfffb, 0x07, 0x0f];
+/** Valid for DS but not for SS: null, RPL != CPL, code, read-only data. */
+const SS_FAULTING = [0, 3, 0x28, 0x29, 0x23, 0x33, 0x7b];
 
 function lock(g: Gen, o: Operand): { pre?: ("lock")[] } {
   return typeof o === "object" && (o as MemOperand).kind === "mem" && g.rng.chance(0.15) ? { pre: ["lock"] } : {};
@@ -356,6 +368,8 @@ function simpleFiller(g: Gen): void {
 interface Group {
   name: string;
   weight: number;
+  /** Only with GenOptions.system: behaviour the core leaves to the system-architecture layer. */
+  optIn?: boolean;
   needs?: Needs;
   gen: (g: Gen) => void;
 }
@@ -596,7 +610,9 @@ export const GROUPS: Group[] = [
       if ((base === "cmps" || base === "movs") && r.chance(0.25)) g.emit("mov", [REG32[EDI], REG32[ESI]], 4);
       if (r.chance(0.2)) g.emit(r.pick(["std", "cld"]), [], 1);
       const rep = base === "cmps" || base === "scas" ? r.pick([undefined, "repe", "repne"] as const) : r.pick([undefined, "rep"] as const);
-      g.emit(m, [], s, rep ? { pre: [rep] } : {});
+      // A segment override applies to the DS:ESI operand only (MOVS, CMPS, LODS).
+      const over = base !== "stos" && base !== "scas" && r.chance(0.1) ? [r.pick([0x26, 0x36, 0x3e])] : undefined;
+      g.emit(m, [], s, { ...(rep ? { pre: [rep] } : {}), ...(over ? { raw: over } : {}) });
     },
   },
   {
@@ -712,7 +728,8 @@ export const GROUPS: Group[] = [
         const l = g.label();
         const m = r.pick(["loop", "loope", "loopne", "jecxz", "jcxz"]);
         if (m.startsWith("loop") && !g.isFree(ECX)) return void g.emit("nop", [], 1);
-        g.emit(m, [l], 4);
+        // 67 LOOP: the counter is CX.
+        g.emit(m, [l], 4, m.startsWith("loop") && r.chance(0.25) ? { raw: [0x67] } : {});
         const before = g.maybeUndef;
         for (let n = r.range(1, 2); n > 0; n--) simpleFiller(g);
         g.place(l);
@@ -857,27 +874,169 @@ export const GROUPS: Group[] = [
       }
     },
   },
+  {
+    name: "privileged", weight: 2, gen: (g) => {
+      // CPL 3, IOPL 0 (as the host runs the snippet): each of these raises #GP.
+      const r = g.rng;
+      const k = r.int(14);
+      const s = r.pick(SIZES);
+      if (k === 0) g.emit(r.pick(["cli", "sti", "hlt", "clts", "invd", "wbinvd", "rdmsr", "wrmsr", "sysexit"]), [], 4);
+      else if (k === 1) g.emit("in", [g.acc(s), r.int(256)], s);
+      else if (k === 2) g.emit("in", [g.acc(s), REG16[EDX]], s);
+      else if (k === 3) g.emit("out", [r.int(256), g.acc(s)], s);
+      else if (k === 4) g.emit("out", [REG16[EDX], g.acc(s)], s);
+      else if (k === 5) g.emit(r.pick(["insb", "insw", "insd", "outsb", "outsw", "outsd"]), [], s, r.chance(0.3) ? { pre: ["rep"] } : {});
+      else if (k === 6) {
+        let v = r.int(256);
+        if (v === 0x80) v = 0x81;
+        g.emit("int", [v], 4);
+      } else if (k === 7) g.emit("int", [r.pick([3, 4])], 4);
+      else if (k === 8) g.emit(r.pick(["lgdt", "lidt"]), [g.mem(6)], 4);
+      else if (k === 9) g.emit(r.pick(["lldt", "ltr", "lmsw"]), [r.chance(0.5) ? g.src(2) : g.mem(2)], 2);
+      else if (k === 10) g.emit("invlpg", [g.mem(undefined)], 4);
+      else if (k === 11) g.emit("mov", r.chance(0.5) ? [g.dst(4), r.pick([cr0, cr2, cr3, cr4])] : [r.pick([cr0, cr3, cr4]), g.src(4)], 4);
+      else if (k === 12) g.emit("mov", r.chance(0.5) ? [g.dst(4), r.pick([dr0, dr7])] : [r.pick([dr0, dr7]), g.src(4)], 4);
+      else g.emit("nop", [], 4);
+    },
+  },
+  {
+    name: "lar-lsl-verr-verw-arpl", weight: 2, gen: (g) => {
+      const r = g.rng;
+      const m = r.pick(["lar", "lsl", "verr", "verw", "arpl"]);
+      const sel = r.pick(DESCRIPTOR_QUERY_SELECTORS) | (r.chance(0.3) ? r.int(4) : 0);
+      if (m === "arpl") {
+        const d = g.rm(2);
+        g.emit("mov", [d, g.rng.chance(0.5) ? sel : g.imm(2)], 2);
+        g.emit("arpl", [d, g.src(2)], 2);
+        return;
+      }
+      let src: Operand;
+      if (r.chance(0.3)) {
+        src = g.mem(2);
+        g.emit("mov", [src, sel], 2);
+      } else {
+        const t = g.dst(4);
+        g.emit("mov", [t, (r.u32() & 0xffff0000 | sel) >>> 0], 4);
+        src = REG16[t.num];
+      }
+      if (m === "verr" || m === "verw") g.emit(m, [src], 2);
+      else {
+        const s = r.pick([2, 4]);
+        g.emit(m, [s === 2 ? g.dst(2) : g.dst(4), src], s);
+      }
+    },
+  },
+  {
+    name: "segment-registers", weight: 3, gen: (g) => {
+      const r = g.rng;
+      const k = r.int(7);
+      const s = r.chance(0.3) ? 2 : 4;
+      if (k === 0) g.emit("mov", [r.chance(0.5) ? g.dst(2) : g.dst(4), r.pick(SREG)], 2);
+      else if (k === 1) g.emit("mov", [g.mem(2), r.pick(SREG)], 2);
+      else if (k === 2) {
+        g.emit("push", [r.pick(SREG)], s, s === 2 ? { pre: ["o16"] } : {});
+        // A 32-bit PUSH Sreg zero-extends (AMD, older Intel) or stores 16 bits (recent Intel): the SDM
+        // allows both, so the upper word of the slot is overwritten before anything can read it.
+        if (s === 4) g.emit("mov", [word({ base: REG32[ESP], disp: 2 }), 0x5a5a], 2);
+      }
+      else {
+        // Loads of selectors that are valid at CPL 3. DS/ES keep a flat writable selector unless this
+        // is the last item; SS only takes 0x2B (RPL = DPL = CPL); FS/GS anything valid.
+        const seg = r.pick([ds, es, fs, gs, ss, fs, gs, ds]);
+        const sel = seg === ss ? 0x2b
+          : (seg === ds || seg === es) && !g.isLast ? r.pick(FLAT_SELECTORS)
+          : r.pick(VALID_SELECTORS);
+        segmentLoad(g, k, seg, sel, s);
+      }
+    },
+  },
+  {
+    name: "segment-protection", weight: 2, optIn: true, gen: (g) => {
+      // Selector loads that must fault (SDM Vol. 3A 5.5-5.8: type, DPL/RPL/CPL, presence, limit).
+      const r = g.rng;
+      const seg = r.pick([ds, es, fs, gs, ss]);
+      const sel = r.pick(seg === ss ? [...FAULTING_SELECTORS, ...SS_FAULTING] : FAULTING_SELECTORS);
+      segmentLoad(g, r.range(3, 6), seg, sel, r.chance(0.3) ? 2 : 4);
+    },
+  },
+  {
+    name: "redundant-prefixes", weight: 2, gen: (g) => {
+      const r = g.rng;
+      const k = r.int(5);
+      const s = r.pick(SIZES);
+      if (k === 0) {
+        // Repeated/irrelevant segment overrides before a memory operand: the last one counts.
+        const pre = Array.from({ length: r.range(1, 3) }, () => r.pick([0x3e, 0x26, 0x36]));
+        g.emit(r.pick(ALU), [g.dst(s), g.mem(s)], s, { raw: pre });
+      } else if (k === 1) {
+        g.emit(r.pick(ALU), [g.dst(2), g.src(2)], 2, { raw: [0x66] }); // 66 66: still 16-bit
+      } else if (k === 2) {
+        // Longer than 15 bytes with prefixes: #GP(0).
+        g.emit("add", [dword({ base: REG32[g.ptrs[0]], disp: 0x100 }), 0x12345678], 4, { raw: new Array(r.range(6, 9)).fill(0x3e) });
+      } else if (k === 3) {
+        g.emit(r.pick(ALU), [g.dst(s), g.src(s)], s, { raw: [0x67] }); // address size without memory operand
+      } else {
+        g.emit(r.pick(["add", "xor", "sub", "and"]), [g.dst(s), g.src(s)], s, { raw: [r.pick([0xf2, 0xf3])] });
+      }
+    },
+  },
 ];
 
-const TOTAL_WEIGHT = GROUPS.reduce((s, g) => s + g.weight, 0);
+/** Load `sel` into `seg` by POP (k 3), MOV from a register (4), MOV from memory (5) or LxS (6). */
+function segmentLoad(g: Gen, k: number, seg: RegOperand, sel: number, s: number): void {
+  const r = g.rng;
+  if (k === 3) {
+    g.emit("push", [sel], s, s === 2 ? { pre: ["o16"] } : {});
+    g.emit("pop", [seg], s, s === 2 ? { pre: ["o16"] } : {});
+  } else if (k === 4) {
+    const t = g.dst(4);
+    g.emit("mov", [t, (r.u32() & 0xffff0000 | sel) >>> 0], 4);
+    g.emit("mov", [seg, r.chance(0.5) ? REG16[t.num] : t], 2);
+  } else if (k === 5) {
+    const m = g.mem(2);
+    g.emit("mov", [m, sel], 2);
+    g.emit("mov", [seg, m], 2);
+  } else {
+    // LDS/LES/LFS/LGS/LSS: far pointer offset:selector in memory.
+    const m = g.mem(s + 2);
+    const d = g.dst(s);
+    g.emit("mov", [g.memAt(m, 0, s), g.imm(s)], s);
+    g.emit("mov", [g.memAt(m, s, 2), sel], 2);
+    const mk = s === 2 ? dword : fword;
+    g.emit("l" + seg.name, [d, mk({ base: m.base, index: m.index, scale: m.scale, disp: m.disp, seg: m.seg })], s);
+  }
+}
 
-function pickGroup(r: Rng): Group {
-  let x = r.int(TOTAL_WEIGHT);
-  for (const g of GROUPS) {
+function pickGroup(r: Rng, pool: readonly Group[], total: number): Group {
+  let x = r.int(total);
+  for (const g of pool) {
     if (x < g.weight) return g;
     x -= g.weight;
   }
-  return GROUPS[0];
+  return pool[0];
 }
 
-/** Generate case `id` of the run with global seed `seed`; `only` restricts the groups. */
-export function generate(seed: number, id: number, only?: readonly string[]): CaseSpec {
+export interface GenOptions {
+  /** Restrict to these groups. */
+  only?: readonly string[];
+  /** Include the opt-in groups (segment protection checks). */
+  system?: boolean;
+}
+
+/** Groups a run with these options draws from. */
+export function groupsFor(o: GenOptions = {}): Group[] {
+  return GROUPS.filter((x) => (o.only ? o.only.includes(x.name) : !x.optIn || o.system));
+}
+
+/** Generate case `id` of the run with global seed `seed`. */
+export function generate(seed: number, id: number, o: GenOptions = {}): CaseSpec {
   const r = new Rng(caseSeed(seed, id));
-  const pool = only ? GROUPS.filter((x) => only.includes(x.name)) : undefined;
+  const pool = groupsFor(o);
+  const total = pool.reduce((sum, x) => sum + x.weight, 0);
   const n = r.pick([1, 1, 2, 2, 3, 4]);
   const groups: Group[] = [];
   for (let k = 0; k < n; k++) {
-    let grp = pool ? r.pick(pool) : pickGroup(r);
+    let grp = pickGroup(r, pool, total);
     if (grp.needs?.last && k !== n - 1) grp = GROUPS[0];
     groups.push(grp);
   }
@@ -909,10 +1068,11 @@ export function generate(seed: number, id: number, only?: readonly string[]): Ca
   const eflags = (r.u32() & 0x8d5) | (r.chance(0.2) ? 0x400 : 0) | 0x202;
 
   const items: Item[] = [];
-  for (const grp of groups) {
+  groups.forEach((grp, k) => {
     const start = g.out.length;
+    g.isLast = k === groups.length - 1;
     grp.gen(g);
     items.push({ group: grp.name, pieces: g.out.slice(start) });
-  }
+  });
   return { id, regs: g.regs.map((v) => v | 0), eflags, seed: r.u32(), items };
 }

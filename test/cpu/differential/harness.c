@@ -5,7 +5,7 @@
  *
  * Memory layout (identical on the vmxsim side):
  *   0x00200000  data window, 4 KiB, RW: memory operands and the snippet's stack (ESP points in here)
- *   0x00300000  code, RWX: the snippet, followed by `jmp *[EXIT_PTR]` back to the saving stub
+ *   0x00300000  code, RWX: the snippet, followed by `jmp [ss:EXIT_PTR]` back to the saving stub
  *   0x00310000  control page, RW: register images the entry/exit stubs load and store (absolute
  *               addresses, so the stubs need no relocations and the binary may be PIE)
  *
@@ -228,12 +228,13 @@ int main(int argc, char **argv) {
     memcpy(ctrl + C_IN_REGS / 4, h, 32);
     ctrl[C_IN_EFL / 4] = h[8];
     memcpy(code, buf + pos, clen);
-    /* jmp dword [EXIT_PTR] */
-    code[clen] = 0xff;
-    code[clen + 1] = 0x25;
+    /* jmp dword [ss:EXIT_PTR] (SS: the snippet may have loaded a null selector into DS) */
+    code[clen] = 0x36;
+    code[clen + 1] = 0xff;
+    code[clen + 2] = 0x25;
     uint32_t exitp = CTRL_ADDR + C_EXIT_PTR;
-    memcpy(code + clen + 2, &exitp, 4);
-    __builtin___clear_cache((char *)code, (char *)code + clen + 6);
+    memcpy(code + clen + 3, &exitp, 4);
+    __builtin___clear_cache((char *)code, (char *)code + clen + 7);
     pos += (clen + 3) & ~3u;
     fill_window((uint32_t *)data, seed);
     memcpy(initial, data, DATA_SIZE);

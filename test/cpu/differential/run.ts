@@ -2,7 +2,8 @@
  * Command-line entry for differential runs against the host CPU, for runs larger than CI's and for
  * reproducing one case:
  *   npx tsx test/cpu/differential/run.ts [--cases N] [--seed S] [--only group,group] [--case ID] [--max N]
- * Environment: VMXSIM_DIFF_CASES and VMXSIM_DIFF_SEED give the defaults. Exit status 1 on a mismatch.
+ * Environment: VMXSIM_DIFF_CASES and VMXSIM_DIFF_SEED give the defaults; VMXSIM_DIFF_SYSTEM=1 adds the
+ * groups that check the system-architecture layer (segment-protection). Exit status 1 on a mismatch.
  * Reference: the host CPU, through harness.c.
  */
 import { hostHarness } from "./host-runner.ts";
@@ -18,7 +19,7 @@ function arg(name: string): string | undefined {
 const seed = Number(arg("seed") ?? process.env.VMXSIM_DIFF_SEED ?? 1);
 const one = arg("case");
 if (one !== undefined) {
-  const c = assemble(generate(seed, Number(one), arg("only")?.split(",")));
+  const c = assemble(generate(seed, Number(one), { only: arg("only")?.split(","), system: process.env.VMXSIM_DIFF_SYSTEM === "1" }));
   console.log(listing(c).join("\n"));
   console.log(initialText(c));
 }
@@ -32,6 +33,7 @@ const rep = runDifferential(h.harness, {
   cases: one !== undefined ? Number(one) + 1 : cases,
   seed,
   only: arg("only")?.split(","),
+  system: process.env.VMXSIM_DIFF_SYSTEM === "1",
   log: (s) => process.stderr.write(s + "\n"),
   minimize: Number(arg("max") ?? 50),
 });

@@ -42,6 +42,7 @@ const HOST_GDT: Record<number, [number, number]> = {
   6: [0x0000ffff, 0x00affb00], // 0x33 user 64-bit code
   8: [0x00000067, 0x00008b00], // TSS (busy, DPL 0)
   12: [0x0000ffff, 0x00dff300], // 0x63 TLS (glibc's GS; base not modelled)
+  15: [0x00000000, 0x0040f500], // 0x7B CPU/node number in the limit (read-only data)
 };
 const MAX_STEPS = 20000;
 
@@ -52,6 +53,8 @@ export interface SimOutcome extends Outcome {
   skip?: string;
   /** Mnemonic of the last instruction that left flags undefined (for the undefined-flags note). */
   undefSource?: string;
+  /** Offsets in the data window whose final bytes are implementation-specific (not compared). */
+  ignore: number[];
   /** Block-run or compiled-run disagreement with the stepped run (an engine bug), if any. */
   engine?: string;
 }
@@ -187,9 +190,10 @@ export class SimRunner {
     let undef = 0;
     let skip: string | undefined;
     let undefSource: string | undefined;
+    const ignore: number[] = []; // (nothing implementation-specific at the moment)
     for (let n = 0; n < MAX_STEPS; n++) {
       const eip = k.eip;
-      if (eip === end) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip, undefSource };
+      if (eip === end) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip, undefSource, ignore };
       const info = byOff.get(eip - CODE_ADDR);
       if (info === undefined) {
         skip ??= `execution reached 0x${eip.toString(16)}, which is no instruction start of the case`;
@@ -199,12 +203,12 @@ export class SimRunner {
       const eff = flagEffect(info, k.regs[1] & 0xff, k.regs[1]);
       if ((eff.read & undef) !== 0) skip ??= `'${info.text}' reads flags left undefined (${flagNames(eff.read & undef)})`;
       if (eff.resultUndefined) skip ??= `'${info.text}': result undefined for this count`;
-      const softInt = info.mnem === "int3" || info.mnem === "into";
+      const softInt = info.mnem === "int3" || info.mnem === "into" || info.mnem === "int";
       const esp = k.regs[4];
       const below = softInt ? this.ram.slice(esp - 16, esp) : undefined;
       k.run(1);
       if (k.faultVector >= 0) {
-        return { ...this.snapshot("exception", k.faultVector, k.faultEip, k.faultErr), undefinedFlags: undef, skip, undefSource };
+        return { ...this.snapshot("exception", k.faultVector, k.faultEip, k.faultErr), undefinedFlags: undef, skip, undefSource, ignore };
       }
       if (k.eip >= STUBS && k.eip < STUBS + VECTORS * 16) {
         // INT3 / INTO delivered through the IDT: undo the frame, report like the host's signal.
@@ -214,14 +218,14 @@ export class SimRunner {
         if (below) this.ram.set(below, esp - 16);
         k.setEflags(flags, 0x3fffff);
         const vector = (k.eip - STUBS) >> 4;
-        return { ...this.snapshot("exception", vector, ret), undefinedFlags: undef, skip, undefSource, trap: true };
+        return { ...this.snapshot("exception", vector, ret), undefinedFlags: undef, skip, undefSource, ignore, trap: true };
       }
       undef = (undef & ~eff.defined) | eff.undefined;
       if (eff.undefined !== 0) undefSource = info.mnem;
       else if (undef === 0) undefSource = undefined;
-      if (k.halted) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip: skip ?? "halted inside the case", undefSource };
+      if (k.halted) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip: skip ?? "halted inside the case", undefSource, ignore };
     }
-    return { ...this.snapshot("timeout", -1, 0), undefinedFlags: undef, skip, undefSource };
+    return { ...this.snapshot("timeout", -1, 0), undefinedFlags: undef, skip, undefSource, ignore };
   }
 }
 
