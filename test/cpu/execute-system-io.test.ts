@@ -125,6 +125,16 @@ describe("a denied port access raises #GP(0) before touching the port", () => {
     expect(c.regs[Reg.EDI]).toBe(DATA + 0x100);
   });
 
+  it.each([
+    ["rep insb", [0xf3, 0x6c]],
+    ["rep outsd", [0xf3, 0x6f]],
+  ] as const)("%s checks the permission before the count: #GP(0) even with ECX = 0 (Bochs)", (_n, code) => {
+    const bus = new RecordingBus();
+    const c = machine(code, { bus, setup: (c) => { ring3(c); denyPort(c, 0x80); c.regs[Reg.EDX] = 0x80; c.regs[Reg.ECX] = 0; } });
+    expect(run(c, 10)).toEqual({ vector: GP, errorCode: 0, eip: CODE });
+    expect(bus.ports).toEqual([]);
+  });
+
   it("an allowed port works at CPL 3", () => {
     const bus = new RecordingBus();
     const c = machine([0xe6, 0x81], { bus, setup: (c) => { ring3(c); denyPort(c, 0x80); c.regs[Reg.EAX] = 7; } });

@@ -15,6 +15,9 @@
  * interrupts are taken between elements as on hardware. REP MOVS/STOS take the bulk path of
  * string-bulk.ts where it is unobservable.
  *
+ * REP INS/OUTS check the I/O permission before looking at the count, so a denied port faults even with
+ * a zero count (Bochs's order; the SDM's REP pseudo-code would skip the check).
+ *
  * Cost: a call costs the row's static cost (added by the run loop) plus ELEMENT_CYCLES per element after
  * the first, whichever path moved the elements; a REP count of zero costs the row's cost only. Each chunk
  * of a long REP counts as one retired instruction in c.icount.
@@ -154,7 +157,9 @@ function makeRep(op: Op, cond: number): ExecFn {
   const elem = ELEMENT[op];
   const elemCost = ELEMENT_CYCLES[op];
   const bulk = op === "movs" ? bulkMovs : op === "stos" ? bulkStos : noBulk;
+  const io = op === "ins" || op === "outs";
   return (c: CoreState, i: Insn) => {
+    if (io) port(c, i); // I/O permission first, even for a zero count (as Bochs does)
     let n = count(c, i);
     if (n === 0) return;
     let done = 0;
