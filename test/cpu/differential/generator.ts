@@ -368,7 +368,10 @@ function simpleFiller(g: Gen): void {
 interface Group {
   name: string;
   weight: number;
-  /** Only with GenOptions.system: behaviour the core leaves to the system-architecture layer. */
+  /**
+   * Only with GenOptions.system: behaviour the core leaves to the system-architecture layer, and
+   * undocumented instructions the opcode table does not have.
+   */
   optIn?: boolean;
   needs?: Needs;
   gen: (g: Gen) => void;
@@ -872,6 +875,28 @@ export const GROUPS: Group[] = [
       } else {
         g.emit("test", [], s, { bytes: [...p66, s === 1 ? 0xf6 : 0xf7, modrm(1), ...immBytes(g.imm(s), s)] });
       }
+    },
+  },
+  {
+    name: "undefined-opcodes", weight: 1, gen: (g) => {
+      // Encodings that raise #UD on the host, and the hint NOPs (0F 19-1D /r). (INT1/ICEBP, F1, is left
+      // out: Linux reports its #DB with the EIP of the instruction, not of the next one.)
+      const r = g.rng;
+      const reg = r.int(8);
+      const k = r.int(7);
+      if (k === 0) g.emit("lea", [], 4, { bytes: [0x8d, 0xc0 | (reg << 3) | r.int(8)] }); // LEA with a register source
+      else if (k === 1) g.emit("inc", [], 1, { bytes: [0xfe, 0xc0 | (r.range(2, 7) << 3) | r.int(8)] });
+      else if (k === 2) g.emit("inc", [], 4, { bytes: [0xff, 0xf8 | r.int(8)] }); // FF /7
+      else if (k === 3) g.emit("ud2", [], 4, { bytes: [0x0f, 0xb9, 0xc0 | (reg << 3) | r.int(8)] }); // UD1
+      else if (k === 4) g.emit("ud2", [], 4, { bytes: [0x0f, 0xff, 0xc0 | (reg << 3) | r.int(8)] }); // UD0
+      else g.emit("nop", [], 4, { bytes: [0x0f, r.range(0x19, 0x1d), 0xc0 | (reg << 3) | r.int(8)] });
+    },
+  },
+  {
+    name: "salc", weight: 1, optIn: true, gen: (g) => {
+      // SALC (D6, undocumented; every IA-32 processor executes it): AL = CF ? FF : 00, flags unchanged.
+      if (g.rng.chance(0.5)) g.emit(g.rng.pick(["stc", "clc", "cmc"]), [], 1);
+      g.emit("nop", [], 4, { bytes: [0xd6] });
     },
   },
   {
