@@ -12,6 +12,8 @@ import { type DiffCase, flagNames, type Outcome } from "./layout.ts";
 
 export interface RunOptions {
   cases: number;
+  /** Id of the first case (cases are reproducible from (seed, id) alone). */
+  first?: number;
   seed: number;
   /** Restrict to these groups. */
   only?: readonly string[];
@@ -76,8 +78,9 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
     undefinedFlagDiffs: new Map(), ms: { generate: 0, host: 0, sim: 0, minimize: 0 },
   };
   for (const g of groupsFor(o)) rep.coverage.set(g.name, 0);
-  for (let base = 0; base < o.cases; base += chunk) {
-    const n = Math.min(chunk, o.cases - base);
+  const first = o.first ?? 0;
+  for (let base = first; base < first + o.cases; base += chunk) {
+    const n = Math.min(chunk, first + o.cases - base);
     let t = now();
     const specs: CaseSpec[] = [];
     const cases: DiffCase[] = [];
@@ -126,7 +129,7 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
       }
     }
     rep.ms.sim += now() - t;
-    log(`${base + n}/${o.cases} cases: ${rep.mismatches.length} mismatches, ${rep.engine.length} engine disagreements`);
+    log(`${base + n - first}/${o.cases} cases: ${rep.mismatches.length} mismatches, ${rep.engine.length} engine disagreements`);
   }
   for (const m of rep.mismatches) {
     if (m.sim.kind === "exception" && m.sim.vector === 6 && !(m.host.kind === "exception" && m.host.vector === 6)) {

@@ -30,7 +30,8 @@ if (!h.ok) {
 }
 const cases = Number(arg("cases") ?? process.env.VMXSIM_DIFF_CASES ?? 100000);
 const rep = runDifferential(h.harness, {
-  cases: one !== undefined ? Number(one) + 1 : cases,
+  cases: one !== undefined ? 1 : cases,
+  first: one !== undefined ? Number(one) : 0,
   seed,
   only: arg("only")?.split(","),
   system: process.env.VMXSIM_DIFF_SYSTEM === "1",
