@@ -119,3 +119,76 @@ export function bulkStos(c: CoreState, i: Insn, max: number): number {
   }
   return done;
 }
+
+/**
+ * REPE/REPNE SCASB with DF = 0 and 32-bit addressing: scans RAM for the first byte that ends the
+ * repetition (REPNE: equal to AL, REPE: different from AL) within up to `max` elements, page by page.
+ * Registers advance past every examined byte and the flags are those of the last comparison, exactly
+ * as the element loop leaves them. Returns the elements examined; `stopped` tells the caller whether
+ * the condition ended the repetition.
+ */
+export function bulkScasb(c: CoreState, i: Insn, max: number, repne: boolean): number {
+  const r = c.regs;
+  const al = r[EAX] & 0xff;
+  const ram = c.ram;
+  let done = 0;
+  while (done < max) {
+    const di = r[EDI] >>> 0;
+    const n = elementsInPage(c, i, -1, di, 1, max - done);
+    if (n === 0 || di + n > TWO32) break;
+    const pd = bulkRange(c, ES, di, n);
+    if (pd < 0) break;
+    let k: number;
+    if (repne) {
+      const hit = ram.subarray(pd, pd + n).indexOf(al);
+      k = hit < 0 ? n : hit + 1;
+    } else {
+      k = 0;
+      while (k < n && ram[pd + k] === al) k++;
+      k = k < n ? k + 1 : n;
+    }
+    lastCompare(c, al, ram[pd + k - 1]);
+    r[EDI] = di + k;
+    r[ECX] = (r[ECX] >>> 0) - k;
+    done += k;
+    if (k < n || (ram[pd + k - 1] === al) === repne) break;
+  }
+  return done;
+}
+
+/** REPE/REPNE CMPSB with DF = 0 and 32-bit addressing; same contract as bulkScasb. */
+export function bulkCmpsb(c: CoreState, i: Insn, max: number, repne: boolean): number {
+  const r = c.regs;
+  const ram = c.ram;
+  let done = 0;
+  while (done < max) {
+    const si = r[ESI] >>> 0;
+    const di = r[EDI] >>> 0;
+    const n = elementsInPage(c, i, si, di, 1, max - done);
+    if (n === 0 || si + n > TWO32 || di + n > TWO32) break;
+    const ps = bulkRange(c, i.seg, si, n);
+    const pd = bulkRange(c, ES, di, n);
+    if (ps < 0 || pd < 0) break;
+    let k = 0;
+    if (repne) while (k < n && ram[ps + k] !== ram[pd + k]) k++;
+    else while (k < n && ram[ps + k] === ram[pd + k]) k++;
+    k = k < n ? k + 1 : n;
+    lastCompare(c, ram[ps + k - 1], ram[pd + k - 1]);
+    r[ESI] = si + k;
+    r[EDI] = di + k;
+    r[ECX] = (r[ECX] >>> 0) - k;
+    done += k;
+    if (k < n || (ram[ps + k - 1] === ram[pd + k - 1]) === repne) break;
+  }
+  return done;
+}
+
+/** The lazy flag record of CMP a, b on bytes (flags.ts FlagOp.SUB), as the element loop leaves it. */
+function lastCompare(c: CoreState, a: number, b: number): void {
+  c.fop = 3;
+  c.fa = a;
+  c.fb = b;
+  c.fres = (a - b) | 0;
+  c.fmask = 0xff;
+  c.fsign = 0x80;
+}

@@ -33,7 +33,7 @@ import { fault, Vector } from "../exceptions.ts";
 import { SIZE_MASK, SIZE_SIGN } from "../flags.ts";
 import { costOf } from "../timing.ts";
 import { ioPermitted } from "../io-permission.ts";
-import { bulkMovs, bulkStos } from "./string-bulk.ts";
+import { bulkCmpsb, bulkMovs, bulkScasb, bulkStos } from "./string-bulk.ts";
 import { compile, flagSize, memRead, memWrite, regRead, regWrite } from "./codegen.ts";
 
 // Register numbers, flag bits and the Brk bit as local constants: under tsx/esbuild an imported const
@@ -156,7 +156,10 @@ const STOP_BITS = ~BRK_SMC;
 function makeRep(op: Op, cond: number): ExecFn {
   const elem = ELEMENT[op];
   const elemCost = ELEMENT_CYCLES[op];
-  const bulk = op === "movs" ? bulkMovs : op === "stos" ? bulkStos : noBulk;
+  const bulk = op === "movs" ? bulkMovs : op === "stos" ? bulkStos
+    : op === "scas" ? (c: CoreState, i: Insn, max: number) => (i.osize === 1 ? bulkScasb(c, i, max, cond === 2) : 0)
+    : op === "cmps" ? (c: CoreState, i: Insn, max: number) => (i.osize === 1 ? bulkCmpsb(c, i, max, cond === 2) : 0)
+    : noBulk;
   const io = op === "ins" || op === "outs";
   return (c: CoreState, i: Insn) => {
     if (io) port(c, i); // I/O permission first, even for a zero count (as Bochs does)
@@ -171,6 +174,8 @@ function makeRep(op: Op, cond: number): ExecFn {
           done += k;
           n -= k;
           if (n === 0 || done >= REP_CHUNK_ELEMENTS) break;
+          // A compare that ended the repetition inside the bulk scan ends the instruction too.
+          if (k > 0 && cond !== 0 && ((c.fres & c.fmask) === 0) !== (cond === 1)) break;
         }
         elem(c, i);
         done++;
