@@ -9,7 +9,7 @@
  * Leaves out: paging and segment limit checks (system-architecture layer), A20 masking.
  */
 import { FlagOp, type FlagState, materialize } from "./flags.ts";
-import { Eflags, Reg, Seg } from "./registers.ts";
+import { Eflags } from "./registers.ts";
 import { NULL_BUS, type SystemBus } from "./system-bus.ts";
 
 /** Reasons the run loop must stop after the current instruction (bits of CoreState.brk). */
@@ -25,6 +25,11 @@ export const enum Brk {
   /** State that the block cache depends on changed (CS, mode, paging). */
   REFETCH = 32,
 }
+
+// Hot paths use local constants: tsx/esbuild compile each file alone, so an imported const enum member
+// (Reg.ESP) is a property load at run time, not an inlined number.
+const ESP = 4;
+const SS = 2;
 
 export interface CoreOptions {
   /** Guest RAM, physical addresses 0 .. ram.length - 1. Shared by all cores of a machine. */
@@ -202,27 +207,27 @@ export class CoreState implements FlagState {
   push(size: number, v: number): void {
     const r = this.regs;
     if (this.ss32) {
-      const sp = (r[Reg.ESP] - size) | 0;
-      this.writeN(this.segBase[Seg.SS] + sp, size, v);
-      r[Reg.ESP] = sp;
+      const sp = (r[ESP] - size) | 0;
+      this.writeN(this.segBase[SS] + sp, size, v);
+      r[ESP] = sp;
     } else {
-      const sp = (r[Reg.ESP] - size) & 0xffff;
-      this.writeN(this.segBase[Seg.SS] + sp, size, v);
-      r[Reg.ESP] = (r[Reg.ESP] & ~0xffff) | sp;
+      const sp = (r[ESP] - size) & 0xffff;
+      this.writeN(this.segBase[SS] + sp, size, v);
+      r[ESP] = (r[ESP] & ~0xffff) | sp;
     }
   }
 
   /** Read the value on top of the stack without popping it. */
   peek(size: number, offset = 0): number {
-    const sp = this.ss32 ? (this.regs[Reg.ESP] + offset) | 0 : (this.regs[Reg.ESP] + offset) & 0xffff;
-    return this.readN(this.segBase[Seg.SS] + sp, size);
+    const sp = this.ss32 ? (this.regs[ESP] + offset) | 0 : (this.regs[ESP] + offset) & 0xffff;
+    return this.readN(this.segBase[SS] + sp, size);
   }
 
   /** Move the stack pointer by delta, honouring SS.B. */
   adjustSp(delta: number): void {
     const r = this.regs;
-    if (this.ss32) r[Reg.ESP] = (r[Reg.ESP] + delta) | 0;
-    else r[Reg.ESP] = (r[Reg.ESP] & ~0xffff) | ((r[Reg.ESP] + delta) & 0xffff);
+    if (this.ss32) r[ESP] = (r[ESP] + delta) | 0;
+    else r[ESP] = (r[ESP] & ~0xffff) | ((r[ESP] + delta) & 0xffff);
   }
 
   pop(size: number): number {

@@ -22,6 +22,8 @@ import { SimulationError } from "./simulation-error.ts";
 import { EXEC_TABLE } from "./execute/index.ts";
 import { costOf } from "./timing.ts";
 
+const RECENT_SLOTS = 4096;
+
 const raiseUd = (): never => fault(Vector.UD);
 
 export type StopReason = "budget" | "halt" | "shutdown" | "exit";
@@ -39,6 +41,8 @@ export class Core extends CoreState {
   faultIndex = 0;
   /** Compile hot blocks (false: interpret only, for comparison and debugging). */
   jit = true;
+  /** Direct-mapped cache in front of the block map, for transfers no link predicts (RET, jump tables). */
+  private readonly recent: (Block | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
 
   constructor(opts: CoreOptions) {
     super(opts);
@@ -90,10 +94,14 @@ export class Core extends CoreState {
       if (prev.link1Eip === eip && prev.link1 !== null) return prev.link1;
       if (prev.link2Eip === eip && prev.link2 !== null) return prev.link2;
     }
-    const csBase = this.segBase[Seg.CS];
+    const csBase = this.segBase[1]; // CS
     const pa = (csBase + eip) >>> 0;
-    let b = this.blocks.lookup(pa, csBase, this.cs32);
-    if (b === undefined) b = this.decodeBlock(pa, csBase, eip);
+    const slot = (pa ^ (pa >>> 11)) & (RECENT_SLOTS - 1);
+    let b = this.recent[slot];
+    if (b === undefined || b.pa !== pa || !b.valid || b.csBase !== csBase || b.code32 !== this.cs32) {
+      b = this.blocks.lookup(pa, csBase, this.cs32) ?? this.decodeBlock(pa, csBase, eip);
+      this.recent[slot] = b;
+    }
     if (prev !== null && this.blocks.linkGen === gen) {
       if (prev.linkGen !== gen) {
         prev.linkGen = gen;

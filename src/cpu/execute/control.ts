@@ -29,8 +29,10 @@ function readFarPointer(c: CoreState, i: Insn): [number, number] {
   return [off, sel];
 }
 
+const ECX = 1; // local: an imported const enum member is a run-time property load under tsx
+
 function counter(c: CoreState, i: Insn): number {
-  return i.a16 ? c.regs[Reg.ECX] & 0xffff : c.regs[Reg.ECX];
+  return i.a16 ? c.regs[ECX] & 0xffff : c.regs[ECX];
 }
 
 function iret(c: CoreState, i: Insn): void {
@@ -120,11 +122,11 @@ export const CONTROL_EXEC: ExecTable = {
   loop: (i) => (c: CoreState, ii: Insn) => {
     let n: number;
     if (ii.a16) {
-      n = (c.regs[Reg.ECX] - 1) & 0xffff;
-      c.regs[Reg.ECX] = (c.regs[Reg.ECX] & ~0xffff) | n;
+      n = (c.regs[ECX] - 1) & 0xffff;
+      c.regs[ECX] = (c.regs[ECX] & ~0xffff) | n;
     } else {
-      n = (c.regs[Reg.ECX] - 1) | 0;
-      c.regs[Reg.ECX] = n;
+      n = (c.regs[ECX] - 1) | 0;
+      c.regs[ECX] = n;
     }
     const p = ii.param;
     if (n !== 0 && (p === 0 || (p === 1 ? getZF(c) === 1 : getZF(c) === 0))) c.eip = ii.imm;
