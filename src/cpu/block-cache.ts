@@ -33,6 +33,8 @@ export class Block {
     readonly code32: boolean,
     /** Physical pages the block's bytes lie on (one or two). */
     readonly pages: readonly number[],
+    /** Physical address of the block's last byte. */
+    readonly endPa: number,
   ) {
     let sum = 0;
     for (const i of insns) sum += i.cost;
@@ -51,14 +53,23 @@ export class Block {
 /** Interpreted executions before a block is compiled (compiling costs ~tens of microseconds). */
 export const COMPILE_THRESHOLD = 16;
 
+/** Granularity of self-modifying-code detection: a store invalidates only blocks on its 64-byte line. */
+const LINE_SHIFT = 6;
+
 export class BlockCache {
   private readonly map32 = new Map<number, Block>();
   private readonly map16 = new Map<number, Block>();
   private readonly byPage = new Map<number, Block[]>();
+  /** Number of cached blocks covering each 64-byte line of RAM. */
+  private readonly codeLine: Uint16Array;
   /** Incremented whenever links may be stale (invalidation, CS or mapping change). */
   linkGen = 0;
   blocksDecoded = 0;
   invalidations = 0;
+
+  constructor(ramBytes: number) {
+    this.codeLine = new Uint16Array((ramBytes >>> LINE_SHIFT) + 2);
+  }
 
   lookup(pa: number, csBase: number, code32: boolean): Block | undefined {
     const b = (code32 ? this.map32 : this.map16).get(pa);
@@ -72,26 +83,66 @@ export class BlockCache {
       if (!l) this.byPage.set(p, (l = []));
       l.push(b);
     }
+    this.markLines(b, 1);
     this.blocksDecoded++;
   }
 
-  /** Drop every block on the page of `pa`. Returns true if any block was dropped. */
-  invalidatePage(page: number): boolean {
-    const l = this.byPage.get(page);
-    if (!l) return false;
-    this.byPage.delete(page);
-    for (const b of l) {
-      b.valid = false;
-      const m = b.code32 ? this.map32 : this.map16;
-      if (m.get(b.pa) === b) m.delete(b.pa);
+  private markLines(b: Block, delta: number): void {
+    const last = Math.min(b.endPa >>> LINE_SHIFT, this.codeLine.length - 1);
+    for (let l = b.pa >>> LINE_SHIFT; l <= last; l++) this.codeLine[l] += delta;
+  }
+
+  /**
+   * A store wrote [pa, pa + len) (within one page). Drops the blocks whose bytes it overlaps; returns
+   * true if it dropped any (the caller then stops the current block: it may be one of them).
+   */
+  invalidateRange(pa: number, len: number): boolean {
+    const end = pa + len - 1;
+    let hit = false;
+    for (let l = pa >>> LINE_SHIFT; l <= end >>> LINE_SHIFT && l < this.codeLine.length; l++) {
+      if (this.codeLine[l] !== 0) hit = true;
     }
-    this.linkGen++;
-    this.invalidations++;
-    return true;
+    if (!hit) return false;
+    const list = this.byPage.get(pa >>> 12);
+    if (!list) return false;
+    let dropped = false;
+    for (const b of list) {
+      if (b.valid && b.pa <= end && b.endPa >= pa) {
+        this.drop(b);
+        dropped = true;
+      }
+    }
+    if (dropped) {
+      this.prune(pa >>> 12);
+      this.linkGen++;
+      this.invalidations++;
+    }
+    return dropped;
+  }
+
+  /** Whether any valid block still lies on the page. */
+  hasBlocks(page: number): boolean {
+    return this.byPage.has(page);
+  }
+
+  private drop(b: Block): void {
+    b.valid = false;
+    const m = b.code32 ? this.map32 : this.map16;
+    if (m.get(b.pa) === b) m.delete(b.pa);
+    this.markLines(b, -1);
+  }
+
+  private prune(page: number): void {
+    const list = this.byPage.get(page);
+    if (!list) return;
+    const live = list.filter((b) => b.valid);
+    if (live.length === 0) this.byPage.delete(page);
+    else this.byPage.set(page, live);
   }
 
   clear(): void {
-    for (const p of [...this.byPage.keys()]) this.invalidatePage(p);
+    for (const list of this.byPage.values()) for (const b of list) if (b.valid) this.drop(b);
+    this.byPage.clear();
     this.map16.clear();
     this.map32.clear();
     this.linkGen++;

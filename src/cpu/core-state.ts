@@ -101,8 +101,9 @@ export class CoreState implements FlagState {
   brk = 0;
   halted = false;
   shutdown = false;
-  /** Called when a store hits a page with decoded code; set by the block cache. */
-  onCodeWrite: (pa: number) => void = () => {};
+  /** Called when a store of `len` bytes hits a page with decoded code; returns true when it
+   * invalidated decoded instructions. Set by the core's block cache. */
+  onCodeWrite: (pa: number, len: number) => boolean = () => false;
 
   constructor(opts: CoreOptions) {
     this.id = opts.id ?? 0;
@@ -139,7 +140,7 @@ export class CoreState implements FlagState {
     const pa = lin >>> 0;
     if (pa < this.ramSize) {
       this.ram[pa] = v;
-      if (this.codePage[pa >>> 12] !== 0) this.codeWritten(pa);
+      if (this.codePage[pa >>> 12] !== 0) this.codeWritten(pa, 1);
       return;
     }
     this.bus.writePhys(pa, 1, v & 0xff);
@@ -149,7 +150,7 @@ export class CoreState implements FlagState {
     const pa = lin >>> 0;
     if (pa < this.ramSize - 1) {
       this.ramView.setUint16(pa, v, true);
-      if ((this.codePage[pa >>> 12] | this.codePage[(pa + 1) >>> 12]) !== 0) this.codeWritten(pa);
+      if ((this.codePage[pa >>> 12] | this.codePage[(pa + 1) >>> 12]) !== 0) this.codeWritten(pa, 2);
       return;
     }
     this.write8(lin, v);
@@ -160,7 +161,7 @@ export class CoreState implements FlagState {
     const pa = lin >>> 0;
     if (pa < this.ramSize - 3) {
       this.ramView.setInt32(pa, v, true);
-      if ((this.codePage[pa >>> 12] | this.codePage[(pa + 3) >>> 12]) !== 0) this.codeWritten(pa);
+      if ((this.codePage[pa >>> 12] | this.codePage[(pa + 3) >>> 12]) !== 0) this.codeWritten(pa, 4);
       return;
     }
     if (pa >= this.ramSize && (pa & 3) === 0) {
@@ -181,9 +182,17 @@ export class CoreState implements FlagState {
     else this.write8(lin, v);
   }
 
-  private codeWritten(pa: number): void {
-    this.onCodeWrite(pa);
-    this.brk |= Brk.SMC;
+  private codeWritten(pa: number, len: number): void {
+    // A store that straddles a page boundary is reported as two stores, one per page.
+    const split = 4096 - (pa & 4095);
+    let hit = false;
+    if (split < len) {
+      hit = this.onCodeWrite(pa, split);
+      hit = this.onCodeWrite(pa + split, len - split) || hit;
+    } else {
+      hit = this.onCodeWrite(pa, len);
+    }
+    if (hit) this.brk |= Brk.SMC;
   }
 
   // ---- registers by size ----

@@ -29,7 +29,7 @@ const raiseUd = (): never => fault(Vector.UD);
 export type StopReason = "budget" | "halt" | "shutdown" | "exit";
 
 export class Core extends CoreState {
-  readonly blocks = new BlockCache();
+  readonly blocks: BlockCache;
   private readonly decoder = new Decoder((i, row) => {
     i.cost = costOf(row.cls);
     const f = EXEC_TABLE[row.exec];
@@ -46,9 +46,12 @@ export class Core extends CoreState {
 
   constructor(opts: CoreOptions) {
     super(opts);
-    this.onCodeWrite = (pa) => {
-      this.blocks.invalidatePage(pa >>> 12);
-      this.codePage[pa >>> 12] = 0;
+    this.blocks = new BlockCache(this.ramSize);
+    this.onCodeWrite = (pa, len) => {
+      const page = pa >>> 12;
+      const hit = this.blocks.invalidateRange(pa, len);
+      if (hit && !this.blocks.hasBlocks(page)) this.codePage[page] = 0;
+      return hit;
     };
   }
 
@@ -126,10 +129,11 @@ export class Core extends CoreState {
     const page0 = pa >>> 12;
     let pages = [page0];
     let off = eip;
+    let endPa = pa;
     for (;;) {
       const i = this.decoder.decode(this, csBase, off, code32);
       insns.push(i);
-      const endPa = (csBase + off + i.len - 1) >>> 0;
+      endPa = (csBase + off + i.len - 1) >>> 0;
       if (endPa >>> 12 !== page0 && pages.length === 1) pages = [page0, endPa >>> 12];
       off = i.nextEip;
       if (i.row === null || i.row.end !== undefined) break;
@@ -142,7 +146,7 @@ export class Core extends CoreState {
       i.cyclesBefore = before;
       before += i.cost;
     }
-    const b = new Block(insns, eip, pa, csBase, code32, pages);
+    const b = new Block(insns, eip, pa, csBase, code32, pages, endPa);
     for (const p of pages) {
       if (p * 4096 < this.ramSize) this.codePage[p] = 1;
     }

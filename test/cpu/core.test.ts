@@ -84,4 +84,24 @@ describe("core execution engine", () => {
     expect(Array.from(b.regs)).toEqual(Array.from(a.regs));
     expect(b.cycles).toBe(a.cycles);
   });
+
+  it("keeps decoded code when a store hits the same page but not the code's bytes", () => {
+    // The sum loop stores to 0x2000; move its data next to the code instead: [0x1100], same page.
+    const code = sumLoop(2000);
+    code[10] = 0x00; code[11] = 0x11; // mov [0x1100], eax
+    code[16] = 0x00; code[17] = 0x11; // mov ebx, [0x1100]
+    const c = machine(code, true);
+    expect(c.run(1e6)).toBe("halt");
+    expect(c.regs[3]).toBe((2000 * 2001) / 2);
+    expect(c.blocks.invalidations).toBe(0);
+    expect(c.blocks.blocksDecoded).toBeLessThan(10);
+  });
+
+  it("drops only the blocks a store overlaps, and sees the new bytes", () => {
+    const c = machine(SMC_LOOP, true);
+    c.run(1 + 20 * 5);
+    // 20 stores into the loop's own MOV immediate: each one invalidates the loop block.
+    expect(c.blocks.invalidations).toBe(20);
+  });
 });
+

@@ -32,12 +32,9 @@ export function bulkRange(c: CoreState, seg: number, off: number, len: number): 
   return lin + len <= c.ramSize ? lin : -1;
 }
 
-/** Report a bulk store into the physical page of `pa` to the decoded-block cache, as c.write* do. */
-function storedTo(c: CoreState, pa: number): void {
-  if (c.codePage[pa >>> 12] !== 0) {
-    c.onCodeWrite(pa);
-    c.brk |= BRK_SMC;
-  }
+/** Report a bulk store of `len` bytes within one page to the decoded-block cache, as c.write* do. */
+function storedTo(c: CoreState, pa: number, len: number): void {
+  if (c.codePage[pa >>> 12] !== 0 && c.onCodeWrite(pa, len)) c.brk |= BRK_SMC;
 }
 
 /** Elements (of `size` bytes) that fit before the next page boundary of both linear addresses. */
@@ -74,7 +71,7 @@ export function bulkMovs(c: CoreState, i: Insn, max: number): number {
     if (ps < 0 || pd < 0) break;
     if (pd > ps && pd < ps + len) break; // forward overlap: replication semantics, element loop
     c.ram.copyWithin(pd, ps, ps + len);
-    storedTo(c, pd);
+    storedTo(c, pd, len);
     r[ESI] = si + len;
     r[EDI] = di + len;
     r[ECX] = (r[ECX] >>> 0) - n;
@@ -112,7 +109,7 @@ export function bulkStos(c: CoreState, i: Insn, max: number): number {
         filled += k;
       }
     }
-    storedTo(c, pd);
+    storedTo(c, pd, len);
     r[EDI] = di + len;
     r[ECX] = (r[ECX] >>> 0) - n;
     done += n;
