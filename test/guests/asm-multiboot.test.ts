@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  Asm, AsmError, al, buildMultiboot, dx, eax, multibootHeader, parseMultibootHeader, MULTIBOOT_BOOTLOADER_MAGIC,
+  Asm, AsmError, al, buildMultiboot, dx, eax, multibootHeader, MULTIBOOT_BOOTLOADER_MAGIC,
 } from "../../src/guests/asm/index.ts";
+import { findMultibootHeader } from "../../src/guests/image/multiboot-header.ts";
 import { haveTool } from "./asm-harness.ts";
 
 const u32 = (b: Uint8Array, off: number) => new DataView(b.buffer, b.byteOffset).getUint32(off, true);
@@ -34,11 +35,11 @@ describe("Multiboot header", () => {
     expect(img.symbols.start).toBe(load + 32);
   });
 
-  it("is found by the loader-side parser, and a bad checksum is not", () => {
-    expect(parseMultibootHeader(img.bytes)).toMatchObject({ offset: 0, loadAddr: 0x100000, entryAddr: 0x100020 });
+  it("is found by the loader's parser, and a bad checksum is not", () => {
+    expect(findMultibootHeader(img.bytes)).toMatchObject({ offset: 0, addresses: { loadAddr: 0x100000, entryAddr: 0x100020 } });
     const bad = img.bytes.slice();
     bad[8] ^= 1;
-    expect(parseMultibootHeader(bad)).toBeUndefined();
+    expect(() => findMultibootHeader(bad)).toThrow(/checksum/);
   });
 
   it("aligns the header to 4 bytes and honours an explicit entry label and load address", () => {
@@ -47,11 +48,11 @@ describe("Multiboot header", () => {
     multibootHeader(a, { entry: "main", memInfo: false });
     a.nop().label("main").hlt();
     const b = a.build();
-    const h = parseMultibootHeader(b.bytes)!;
+    const h = findMultibootHeader(b.bytes);
     expect(h.offset).toBe(4);
     expect(h.flags).toBe(1 << 16);
-    expect(h.headerAddr).toBe(0x200004);
-    expect(h.entryAddr).toBe(b.symbols.main);
+    expect(h.addresses?.headerAddr).toBe(0x200004);
+    expect(h.addresses?.entryAddr).toBe(b.symbols.main);
     expect(b.entry).toBe(b.symbols.main);
   });
 

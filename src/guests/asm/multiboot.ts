@@ -9,10 +9,11 @@ import { Asm, type AsmImage } from "./asm.ts";
 import { AsmError } from "./errors.ts";
 import { lbl, type LabelRef } from "./operands.ts";
 
-export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
-/** What the boot loader leaves in EAX (spec 3.2). */
-export const MULTIBOOT_BOOTLOADER_MAGIC = 0x2badb002;
-export const MULTIBOOT_SEARCH_BYTES = 8192;
+import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH_BYTES } from "../image/multiboot-header.ts";
+
+// The header's constants and its parser (findMultibootHeader) live with the loader; re-exported here
+// for guests that test the boot magic.
+export { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT_HEADER_MAGIC, MULTIBOOT_SEARCH_BYTES };
 export const MB_FLAG_PAGE_ALIGN = 1 << 0;
 export const MB_FLAG_MEMORY_INFO = 1 << 1;
 export const MB_FLAG_ADDRESS_FIELDS = 1 << 16;
@@ -32,18 +33,6 @@ export interface MultibootOptions {
   memInfo?: boolean;
   /** Ask for page-aligned modules (flag bit 0); default false. */
   pageAlignModules?: boolean;
-}
-
-export interface MultibootHeader {
-  /** Byte offset of the header in the image. */
-  offset: number;
-  flags: number;
-  checksum: number;
-  headerAddr: number;
-  loadAddr: number;
-  loadEndAddr: number;
-  bssEndAddr: number;
-  entryAddr: number;
 }
 
 /**
@@ -79,22 +68,4 @@ export function buildMultiboot(body: (a: Asm) => void, opts: MultibootOptions & 
   multibootHeader(a, opts);
   body(a);
   return a.build();
-}
-
-/** Find and check the Multiboot header of an image (first 8 KiB, 4-byte aligned, checksum valid). */
-export function parseMultibootHeader(bytes: Uint8Array): MultibootHeader | undefined {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const limit = Math.min(bytes.length, MULTIBOOT_SEARCH_BYTES) - 12;
-  for (let off = 0; off <= limit; off += 4) {
-    if (view.getUint32(off, true) !== MULTIBOOT_HEADER_MAGIC) continue;
-    const flags = view.getUint32(off + 4, true);
-    const checksum = view.getUint32(off + 8, true);
-    if (((MULTIBOOT_HEADER_MAGIC + flags + checksum) >>> 0) !== 0) continue;
-    const field = (k: number) => (off + 12 + 4 * k + 4 <= bytes.length ? view.getUint32(off + 12 + 4 * k, true) : 0);
-    return {
-      offset: off, flags, checksum,
-      headerAddr: field(0), loadAddr: field(1), loadEndAddr: field(2), bssEndAddr: field(3), entryAddr: field(4),
-    };
-  }
-  return undefined;
 }
