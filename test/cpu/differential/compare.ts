@@ -82,13 +82,15 @@ export function listing(c: DiffCase): string[] {
   return c.insns.map((i) => {
     const end = offs.filter((o) => o > i.off).sort((a, b) => a - b)[0] ?? c.code.length;
     const bytes = Array.from(c.code.subarray(i.off, end), (b) => hex(b, 2)).join(" ");
-    return `${hex(CODE_ADDR + i.off)}: ${bytes.padEnd(30)} ${i.text}`;
+    return `${hex((c.mode === 3 ? 0 : CODE_ADDR) + i.off)}: ${bytes.padEnd(30)} ${i.text}`;
   });
 }
 
 export function initialText(c: DiffCase): string {
   const regs = c.regs.map((v, r) => `${REG_NAMES[r]}=${hex(v)}`).join(" ");
-  return `${regs} eflags=${hex(c.eflags)} (${flagNames(c.eflags & 0xcd5)}) window-seed=${hex(c.seed)}`;
+  const mode = c.mode === 0 ? "" : c.mode === 1 ? " DS=ES=SS=0x07 (16-bit, base 0x200000)" :
+    " CS=0x0F (16-bit, base 0x300000) DS=ES=SS=0x07 (16-bit, base 0x200000)";
+  return `${regs} eflags=${hex(c.eflags)} (${flagNames(c.eflags & 0xcd5)}) window-seed=${hex(c.seed)}${mode}`;
 }
 
 /** Initial bytes of the window that an access in the case may have read (for reproducing by hand). */

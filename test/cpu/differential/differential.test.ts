@@ -23,7 +23,7 @@ if (!host.ok) console.warn(`differential tests against the host CPU skipped: ${h
 function raw(id: number, code: number[], regs: Partial<Record<number, number>> = {}, eflags = 0x202): DiffCase {
   const r = [0, 0, 0, 0, DATA_ADDR + 0xe00, 0, 0, 0];
   for (const [k, v] of Object.entries(regs)) r[Number(k)] = v!;
-  return { id, groups: ["raw"], regs: r, eflags, seed: 1234 + id, code: Uint8Array.from(code), insns: [] };
+  return { id, mode: 0, groups: ["raw"], regs: r, eflags, seed: 1234 + id, code: Uint8Array.from(code), insns: [] };
 }
 
 describe.skipIf(!host.ok)("host CPU harness (the reference itself)", () => {
@@ -60,6 +60,18 @@ describe.skipIf(!host.ok)("host CPU harness (the reference itself)", () => {
       ["exception", 5, 0],
       ["exception", 13, 0],
     ]);
+  });
+
+  it("runs 16-bit code on a 16-bit stack in the LDT segments (modes 1 and 3)", () => {
+    const c16 = { ...raw(9, [0x50, 0x90, 0x0f, 0x0b], { 0: 0x12345678 }), mode: 3 }; // push ax; nop; ud2
+    c16.regs[4] = 0x10e00; // SP = 0E00; the upper half of ESP is kept by a 16-bit stack
+    const c32 = { ...raw(10, [0x50], { 0: 0x12345678 }), mode: 1 }; // push eax (32-bit, SP stack)
+    c32.regs[4] = 0xe00;
+    const [a, b] = runOnHost(harness, [c16, c32]);
+    expect([a.kind, a.vector, a.eip, a.regs[4], a.sregs]).toEqual(["exception", 6, 2, 0x10dfe, [7, 7, 0, 0x63, 7]]);
+    expect(Array.from(a.window.subarray(0xdfe, 0xe00))).toEqual([0x78, 0x56]);
+    expect([b.kind, b.regs[4], b.sregs[4]]).toEqual(["end", 0xdfc, 7]);
+    expect(Array.from(b.window.subarray(0xdfc, 0xe00))).toEqual([0x78, 0x56, 0x34, 0x12]);
   });
 
   it("stops runaway code with a timeout and goes on with the next case", () => {

@@ -10,6 +10,10 @@ import { SimRunner, type SimOutcome } from "./sim-runner.ts";
 import { diffOutcomes, formatMismatch, undefinedFlagDiff, unimplemented } from "./compare.ts";
 import { type DiffCase, flagNames, type Outcome } from "./layout.ts";
 
+const MODE_NAMES: Record<number, string> = {
+  0: "32-bit code, flat", 1: "32-bit code, 16-bit data/stack segment", 3: "16-bit code, 16-bit data/stack segment",
+};
+
 export interface RunOptions {
   cases: number;
   /** Id of the first case (cases are reproducible from (seed, id) alone). */
@@ -51,6 +55,8 @@ export interface RunReport {
   asmErrors: { spec: CaseSpec; msg: string }[];
   /** Compared cases per group. */
   coverage: Map<string, number>;
+  /** Compared cases per execution mode (layout.ts Mode). */
+  modes: Map<string, number>;
   /** Compared instructions per mnemonic/operand size ("adc/16"; string instructions by name, "movsw"). */
   sizes: Map<string, number>;
   /** Undefined flags set differently by host and vmxsim, by the instruction that left them undefined. */
@@ -74,7 +80,7 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
   const log = o.log ?? (() => {});
   const sim = new SimRunner({ jitEvery: o.jitEvery ?? 8 });
   const rep: RunReport = {
-    total: 0, compared: 0, skipped: new Map(), mismatches: [], engine: [], asmErrors: [], coverage: new Map(), sizes: new Map(),
+    total: 0, compared: 0, skipped: new Map(), mismatches: [], engine: [], asmErrors: [], coverage: new Map(), sizes: new Map(), modes: new Map(),
     undefinedFlagDiffs: new Map(), ms: { generate: 0, host: 0, sim: 0, minimize: 0 },
   };
   for (const g of groupsFor(o)) rep.coverage.set(g.name, 0);
@@ -110,6 +116,8 @@ export function runDifferential(harness: string, o: RunOptions): RunReport {
       }
       rep.compared++;
       for (const g of c.groups) rep.coverage.set(g, (rep.coverage.get(g) ?? 0) + 1);
+      const mode = MODE_NAMES[c.mode];
+      rep.modes.set(mode, (rep.modes.get(mode) ?? 0) + 1);
       for (const i of c.insns) {
         const m = i.mnem.replace(/^(rep|repe|repne)\s+/, "");
         const key = /^(movs|cmps|stos|lods|scas)[bwd]$/.test(m) ? m : `${m}/${i.size * 8}`;
@@ -221,6 +229,7 @@ export function formatReport(rep: RunReport, maxMismatches = 20): string {
     out.push("undefined flags (not compared) that vmxsim sets differently from this host: " +
       [...rep.undefinedFlagDiffs].map(([k, v]) => `${k}: ${flagNames(v.flags)} (${v.cases} cases)`).join("; "));
   }
+  out.push("compared cases per mode: " + [...rep.modes].map(([k, n]) => `${k} ${n}`).join(", "));
   out.push("compared cases per group: " + [...rep.coverage].map(([k, n]) => `${k} ${n}`).join(", "));
   return out.join("\n");
 }

@@ -17,7 +17,7 @@ import {
   ds, es, ss, fs, gs, bx, bp, si, di, SREG, cr0, cr2, cr3, cr4, dr0, dr7,
 } from "../../../src/guests/asm/index.ts";
 import { flagsRead, mayLeaveUndefined, surelyDefines } from "./flag-effects.ts";
-import { CODE_ADDR, DATA_ADDR, type DiffCase, type InsnInfo } from "./layout.ts";
+import { CODE_ADDR, DATA_ADDR, type DiffCase, type InsnInfo, Mode } from "./layout.ts";
 
 // ---------------------------------------------------------------- random numbers
 
@@ -71,13 +71,15 @@ export interface InsnPiece {
   mnem: string;
   ops: Operand[];
   /** Prefix methods of Asm to call first. */
-  pre?: ("rep" | "repe" | "repne" | "lock" | "o16")[];
+  pre?: ("rep" | "repe" | "repne" | "lock" | "o16" | "o32")[];
   /** Raw bytes to emit before the instruction (LOCK on a register form, for #UD). */
   raw?: number[];
   /** Whole instruction as raw bytes (encodings the assembler does not select: 82, SAL /6, TEST /1). */
   bytes?: number[];
   size: number;
   count?: number | "cl";
+  /** Assembly text for `bytes` pieces (reports). */
+  asText?: string;
 }
 export type Piece = InsnPiece | { kind: "label"; name: string };
 
@@ -88,6 +90,7 @@ export interface Item {
 
 export interface CaseSpec {
   id: number;
+  mode: Mode;
   regs: number[];
   eflags: number;
   seed: number;
@@ -114,7 +117,7 @@ function opText(o: Operand): string {
 }
 
 export function pieceText(p: InsnPiece): string {
-  if (p.bytes) return `db ${p.bytes.map((b) => "0x" + b.toString(16).padStart(2, "0")).join(",")}  ; ${p.mnem}`;
+  if (p.bytes) return `db ${p.bytes.map((b) => "0x" + b.toString(16).padStart(2, "0")).join(",")}  ; ${p.asText ?? p.mnem}`;
   const pre = [...(p.raw ? ["db 0x" + p.raw.map((b) => b.toString(16)).join(",0x") + ";"] : []), ...(p.pre ?? [])];
   return `${pre.length ? pre.join(" ") + " " : ""}${p.mnem}${p.ops.length ? " " + p.ops.map(opText).join(", ") : ""}`;
 }
@@ -134,7 +137,9 @@ export function assemble(spec: CaseSpec): DiffCase {
 }
 
 function assembleCase(spec: CaseSpec): DiffCase {
-  const a = new Asm({ bits: 32, origin: CODE_ADDR });
+  const code16 = spec.mode === Mode.CODE16;
+  const origin = code16 ? 0 : CODE_ADDR;
+  const a = new Asm({ bits: code16 ? 16 : 32, origin });
   const placed: [string, InsnPiece][] = [];
   let n = 0;
   for (const item of spec.items) {
@@ -157,7 +162,7 @@ function assembleCase(spec: CaseSpec): DiffCase {
   }
   const img = a.build();
   const insns: InsnInfo[] = placed.map(([l, p]) => ({
-    off: img.symbols[l] - CODE_ADDR,
+    off: img.symbols[l] - origin,
     mnem: (p.pre ?? []).filter((x) => x.startsWith("rep")).map((x) => x + " ").join("") + p.mnem,
     size: p.size,
     count: p.count,
@@ -166,6 +171,7 @@ function assembleCase(spec: CaseSpec): DiffCase {
   }));
   return {
     id: spec.id,
+    mode: spec.mode,
     groups: spec.items.map((i) => i.group),
     regs: spec.regs.slice(),
     eflags: spec.eflags,
@@ -200,8 +206,26 @@ class Gen {
   maybeUndef = 0;
   private labelN = 0;
   readonly out: Piece[] = [];
+  /** Address of the data window in DS/ES/SS: linear when flat, 0 in the 16-bit data segment. */
+  readonly base: number;
+  readonly code16: boolean;
 
-  constructor(readonly rng: Rng) {}
+  constructor(readonly rng: Rng, readonly mode: Mode) {
+    this.base = mode === Mode.FLAT32 ? DATA_ADDR : 0;
+    this.code16 = mode === Mode.CODE16;
+  }
+
+  /** Operand-size prefix method for an unsized instruction (PUSH imm, ENTER ...) of `size` bytes. */
+  os(size: number): { pre?: ("o16" | "o32")[] } {
+    if (size === 2 && !this.code16) return { pre: ["o16"] };
+    if (size === 4 && this.code16) return { pre: ["o32"] };
+    return {};
+  }
+
+  /** 66 prefix byte for a raw encoding of `size` bytes. */
+  p66(size: number): number[] {
+    return (size === 2 && !this.code16) || (size === 4 && this.code16) ? [0x66] : [];
+  }
 
   // ----- values
   val(bits: number): number {
@@ -283,10 +307,34 @@ class Gen {
     if (w < 38) return mk({ base: P, seg });
     if (w < 48) return mk({ base: P, disp: d32(), seg });
     if (w < 68 && X) return mk({ base: P, index: X, scale, disp: r.chance(0.3) ? 0 : d8(), seg });
-    if (w < 73 && X) return mk({ index: X, scale, disp: DATA_ADDR + r.range(0x600, 0xa00), seg });
-    if (w < 85) return mk({ disp: DATA_ADDR + r.range(0x100, 0xef0), seg });
+    if (this.mode !== Mode.FLAT32 && r.chance(0.45)) return this.mem16(mk, seg);
+    if (w < 73 && X) return mk({ index: X, scale, disp: this.base + r.range(0x600, 0xa00), seg });
+    if (w < 85) return mk({ disp: this.base + r.range(0x100, 0xef0), seg });
     if (w < 93) return mk({ base: REG32[ESP], disp: r.range(-64, 120), seg });
     return mk({ base: P, disp: d8(), seg });
+  }
+
+  /** 16-bit addressing (SDM Vol. 2 Table 2-1) inside the 16-bit data segment: BX/BP + SI/DI + disp. */
+  private mem16(mk: typeof dword, seg: RegOperand | undefined): MemOperand {
+    const r = this.rng;
+    const r16 = (n: number) => REG16[n];
+    const baseRegs = this.ptrs.filter((p) => p === EBX || p === EBP || p === ESI || p === EDI);
+    const d8 = () => r.range(-128, 127);
+    const pairs: [number, number][] = [];
+    for (const p of baseRegs) {
+      const q = this.index;
+      if (q >= 0 && ((p === EBX || p === EBP) !== (q === EBX || q === EBP))) pairs.push([p, q]);
+    }
+    const w = r.int(10);
+    if (w < 4 && pairs.length > 0) {
+      const [p, q] = r.pick(pairs);
+      return mk({ base: r16(p), index: r16(q), disp: r.chance(0.4) ? 0 : d8(), seg });
+    }
+    if (w < 8 && baseRegs.length > 0) return mk({ base: r16(r.pick(baseRegs)), disp: r.chance(0.3) ? 0 : d8(), seg });
+    if (w < 9 && this.index >= 0 && [EBX, EBP, ESI, EDI].includes(this.index)) {
+      return mk({ base: r16(this.index), disp: r.range(0x600, 0xa00), seg });
+    }
+    return mk({ disp: r.range(0x100, 0xef0), seg });
   }
 
   /** Same memory operand, `add` bytes further (CMPXCHG8B, BOUND setups). */
@@ -326,15 +374,16 @@ const SHIFT = ["rol", "ror", "rcl", "rcr", "shl", "shr", "sar", "sal"];
 const CC = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g", "c", "nc", "z", "nz", "nae", "nb", "na", "nbe", "pe", "po", "nge", "nl", "ng", "nle"];
 const SIZES = [1, 2, 4];
 /** Selectors whose descriptors the host's GDT and the runner's mirror agree on (not 0x78: CPU number). */
-const DESCRIPTOR_QUERY_SELECTORS = [0, 8, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x40, 0x48, 0x50, 0x60, 0x68, 0x80, 0xfff8, 4, 0x2c];
-/** Flat writable data selectors valid at CPL 3 (any RPL: DPL 3 >= max(CPL, RPL)). */
+const DESCRIPTOR_QUERY_SELECTORS = [0, 8, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x40, 0x48, 0x50, 0x60, 0x68, 0x80, 0xfff8, 4, 0x0c, 0x14, 0x2c];
+/** Writable data selectors for the window, valid at CPL 3 (any RPL: DPL 3 >= max(CPL, RPL)), by mode. */
 const FLAT_SELECTORS = [0x2b, 0x2b, 0x28, 0x29, 0x2a];
+const DATA16_SELECTORS = [0x07, 0x07, 0x04, 0x05, 0x06];
 /** Valid at CPL 3 for DS/ES/FS/GS: also readable code, the TLS and CPU-number segments, null selectors. */
-const VALID_SELECTORS = [...FLAT_SELECTORS, 0x23, 0x20, 0x33, 0x63, 0x7b, 0, 1, 3];
+const VALID_SELECTORS = [...FLAT_SELECTORS, ...DATA16_SELECTORS, 0x23, 0x20, 0x33, 0x63, 0x7b, 0x0f, 0x0c, 0, 1, 3];
 /** Selectors whose load into any data segment register faults (DPL 0, no descriptor, beyond the GDT, LDT). */
 const FAULTING_SELECTORS = [0x08, 0x10, 0x18, 0x3b, 0x43, 0x4b, 0x83, 0xfffb, 0x07, 0x0f];
 /** Valid for DS but not for SS: null, RPL != CPL, code, read-only data. */
-const SS_FAULTING = [0, 3, 0x28, 0x29, 0x23, 0x33, 0x7b];
+const SS_FAULTING = [0, 3, 0x28, 0x29, 0x23, 0x33, 0x7b, 0x0f, 0x04, 0x05];
 
 function lock(g: Gen, o: Operand): { pre?: ("lock")[] } {
   return typeof o === "object" && (o as MemOperand).kind === "mem" && g.rng.chance(0.15) ? { pre: ["lock"] } : {};
@@ -521,7 +570,7 @@ export const GROUPS: Group[] = [
       else if (k === 4) g.emit("mov", [g.mem(s), g.imm(s)], s);
       else {
         const mk = s === 1 ? byte : s === 2 ? word : dword;
-        const m = mk(DATA_ADDR + r.range(0x100, 0xef0));
+        const m = mk(g.base + r.range(0x100, 0xef0));
         if (r.chance(0.5)) g.emit("mov", [g.acc(s), m], s);
         else g.emit("mov", [m, g.acc(s)], s);
       }
@@ -572,7 +621,8 @@ export const GROUPS: Group[] = [
       const base = r.chance(0.85) ? REG32[r.int(8)] : undefined;
       const index = r.chance(0.6) ? REG32[r.pick([0, 1, 2, 3, 5, 6, 7])] : undefined;
       const scale = r.pick([1, 2, 4, 8] as const);
-      g.emit("lea", [g.dst(s), ptr({ base, index, scale: index ? scale : 1, disp: base || index ? disp() : r.u32() | 0 })], s);
+      const abs = g.code16 ? r.range(0, 0xffff) : r.u32() | 0; // no register: the section's address size
+      g.emit("lea", [g.dst(s), ptr({ base, index, scale: index ? scale : 1, disp: base || index ? disp() : abs })], s);
     },
   },
   {
@@ -624,7 +674,7 @@ export const GROUPS: Group[] = [
       const k = r.int(8);
       const s = r.chance(0.25) ? 2 : 4;
       if (k === 0) g.emit("push", [g.src(s)], s);
-      else if (k === 1) g.emit("push", [g.imm(s)], s, s === 2 ? { pre: ["o16"] } : {});
+      else if (k === 1) g.emit("push", [g.imm(s)], s, g.os(s));
       else if (k === 2) g.emit("push", [g.mem(s)], s);
       else if (k === 3) g.emit("push", [g.mem(s)], s);
       else if (k === 4) g.emit("push", [s === 4 ? dword({ base: REG32[ESP], disp: r.pick([0, 4, 8, -4]) }) : word({ base: REG32[ESP], disp: r.pick([0, 2, 4]) })], s);
@@ -633,7 +683,7 @@ export const GROUPS: Group[] = [
         g.emit("pop", [REG32[ESP]], 4);
         return;
       } else if (k === 6) g.emit("push", [g.src(s)], s);
-      else g.emit("push", [g.imm(4)], 4);
+      else g.emit("push", [g.imm(4)], 4, g.os(4));
       const p = r.int(4);
       if (p === 0 || p === 1) g.emit("pop", [g.dst(s)], s);
       else if (p === 2) g.emit("pop", [g.mem(s)], s);
@@ -668,10 +718,10 @@ export const GROUPS: Group[] = [
         let v = (r.u32() & 0x0cd5) | 0x200 | (r.u32() & 0xffc08028);
         if (r.chance(0.1)) v |= 0x200000;
         if (w) {
-          g.emit("push", [v & 0xffff], 2, { pre: ["o16"] });
+          g.emit("push", [v & 0xffff], 2, g.os(2));
           g.emit("popf", [], 2);
         } else {
-          g.emit("push", [v >>> 0], 4);
+          g.emit("push", [v >>> 0], 4, g.os(4));
           g.emit("popfd", [], 4);
         }
       } else {
@@ -685,12 +735,12 @@ export const GROUPS: Group[] = [
     name: "enter-leave", weight: 2, needs: { writesEbp: true }, gen: (g) => {
       const r = g.rng;
       const w = r.chance(0.25);
-      // A 16-bit ENTER sets only BP: the upper half of EBP must already match the stack's.
-      if (w && !g.ptrs.includes(EBP)) g.emit("mov", [REG32[EBP], DATA_ADDR + r.range(0x500, 0xb00)], 4);
-      g.emit("enter", [r.pick([0, 4, 8, 2, 16, r.range(0, 64)]), 0], w ? 2 : 4, w ? { pre: ["o16"] } : {});
+      // A 16-bit ENTER (or any ENTER on a 16-bit stack) sets only BP: the upper half of EBP must match.
+      if ((w || g.mode !== Mode.FLAT32) && !g.ptrs.includes(EBP)) g.emit("mov", [REG32[EBP], g.base + r.range(0x500, 0xb00)], 4);
+      g.emit("enter", [r.pick([0, 4, 8, 2, 16, r.range(0, 64)]), 0], w ? 2 : 4, g.os(w ? 2 : 4));
       // Locals below the frame pointer, or above the saved EBP (overwriting it would break LEAVE).
       if (r.chance(0.5)) g.emit("mov", [dword({ base: REG32[EBP], disp: r.pick([-4, -8, 4]) }), g.src(4)], 4);
-      g.emit("leave", [], w ? 2 : 4, w ? { pre: ["o16"] } : {});
+      g.emit("leave", [], w ? 2 : 4, g.os(w ? 2 : 4));
     },
   },
   {
@@ -700,13 +750,13 @@ export const GROUPS: Group[] = [
       const enter = r.chance(0.7);
       if (!g.ptrs.includes(EBP)) {
         // An earlier LEAVE without ENTER left a random EBP: make it a pointer again.
-        g.emit("mov", [REG32[EBP], DATA_ADDR + r.range(0x500, 0xb00)], 4);
+        g.emit("mov", [REG32[EBP], g.base + r.range(0x500, 0xb00)], 4);
         g.ptrs.push(EBP);
       }
       if (enter) {
-        g.emit("enter", [r.pick([0, 4, 8, 3, r.range(0, 32)]), r.pick([1, 2, 3, 5, 8, 31, 32, 33, r.int(256)])], w ? 2 : 4, w ? { pre: ["o16"] } : {});
+        g.emit("enter", [r.pick([0, 4, 8, 3, r.range(0, 32)]), r.pick([1, 2, 3, 5, 8, 31, 32, 33, r.int(256)])], w ? 2 : 4, g.os(w ? 2 : 4));
       }
-      g.emit("leave", [], w ? 2 : 4, w ? { pre: ["o16"] } : {});
+      g.emit("leave", [], w ? 2 : 4, g.os(w ? 2 : 4));
       // LEAVE without ENTER pops a random EBP: it is no pointer any more.
       if (!enter) g.ptrs.splice(g.ptrs.indexOf(EBP), 1);
     },
@@ -859,7 +909,7 @@ export const GROUPS: Group[] = [
       const k = r.int(3);
       const s = r.pick(SIZES);
       const d = g.dst(s);
-      const p66 = s === 2 ? [0x66] : [];
+      const p66 = g.p66(s);
       const modrm = (ext: number) => 0xc0 | (ext << 3) | d.num;
       const immBytes = (v: number, n: number) => Array.from({ length: n }, (_, i) => (v >>> (8 * i)) & 0xff);
       if (k === 0) {
@@ -884,19 +934,19 @@ export const GROUPS: Group[] = [
       const r = g.rng;
       const reg = r.int(8);
       const k = r.int(7);
-      if (k === 0) g.emit("lea", [], 4, { bytes: [0x8d, 0xc0 | (reg << 3) | r.int(8)] }); // LEA with a register source
-      else if (k === 1) g.emit("inc", [], 1, { bytes: [0xfe, 0xc0 | (r.range(2, 7) << 3) | r.int(8)] });
-      else if (k === 2) g.emit("inc", [], 4, { bytes: [0xff, 0xf8 | r.int(8)] }); // FF /7
-      else if (k === 3) g.emit("ud2", [], 4, { bytes: [0x0f, 0xb9, 0xc0 | (reg << 3) | r.int(8)] }); // UD1
-      else if (k === 4) g.emit("ud2", [], 4, { bytes: [0x0f, 0xff, 0xc0 | (reg << 3) | r.int(8)] }); // UD0
-      else g.emit("nop", [], 4, { bytes: [0x0f, r.range(0x19, 0x1d), 0xc0 | (reg << 3) | r.int(8)] });
+      if (k === 0) g.emit("lea", [], 4, { bytes: [0x8d, 0xc0 | (reg << 3) | r.int(8)], asText: "lea r32, r32 (#UD)" });
+      else if (k === 1) g.emit("inc", [], 1, { bytes: [0xfe, 0xc0 | (r.range(2, 7) << 3) | r.int(8)], asText: "FE /2-7 (#UD)" });
+      else if (k === 2) g.emit("inc", [], 4, { bytes: [0xff, 0xf8 | r.int(8)], asText: "FF /7 (#UD)" });
+      else if (k === 3) g.emit("ud2", [], 4, { bytes: [0x0f, 0xb9, 0xc0 | (reg << 3) | r.int(8)], asText: "ud1" });
+      else if (k === 4) g.emit("ud2", [], 4, { bytes: [0x0f, 0xff, 0xc0 | (reg << 3) | r.int(8)], asText: "ud0" });
+      else g.emit("nop", [], 4, { bytes: [0x0f, r.range(0x19, 0x1d), 0xc0 | (reg << 3) | r.int(8)], asText: "hint nop" });
     },
   },
   {
     name: "salc", weight: 1, optIn: true, gen: (g) => {
       // SALC (D6, undocumented; every IA-32 processor executes it): AL = CF ? FF : 00, flags unchanged.
       if (g.rng.chance(0.5)) g.emit(g.rng.pick(["stc", "clc", "cmc"]), [], 1);
-      g.emit("nop", [], 4, { bytes: [0xd6] });
+      g.emit("nop", [], 4, { bytes: [0xd6], asText: "salc" });
     },
   },
   {
@@ -959,7 +1009,7 @@ export const GROUPS: Group[] = [
       if (k === 0) g.emit("mov", [r.chance(0.5) ? g.dst(2) : g.dst(4), r.pick(SREG)], 2);
       else if (k === 1) g.emit("mov", [g.mem(2), r.pick(SREG)], 2);
       else if (k === 2) {
-        g.emit("push", [r.pick(SREG)], s, s === 2 ? { pre: ["o16"] } : {});
+        g.emit("push", [r.pick(SREG)], s, g.os(s));
         // A 32-bit PUSH Sreg zero-extends (AMD, older Intel) or stores 16 bits (recent Intel): the SDM
         // allows both, so the upper word of the slot is overwritten before anything can read it.
         if (s === 4) g.emit("mov", [word({ base: REG32[ESP], disp: 2 }), 0x5a5a], 2);
@@ -968,8 +1018,9 @@ export const GROUPS: Group[] = [
         // Loads of selectors that are valid at CPL 3. DS/ES keep a flat writable selector unless this
         // is the last item; SS only takes 0x2B (RPL = DPL = CPL); FS/GS anything valid.
         const seg = r.pick([ds, es, fs, gs, ss, fs, gs, ds]);
-        const sel = seg === ss ? 0x2b
-          : (seg === ds || seg === es) && !g.isLast ? r.pick(FLAT_SELECTORS)
+        const flat = g.mode === Mode.FLAT32;
+        const sel = seg === ss ? (flat ? 0x2b : 0x07)
+          : (seg === ds || seg === es) && !g.isLast ? r.pick(flat ? FLAT_SELECTORS : DATA16_SELECTORS)
           : r.pick(VALID_SELECTORS);
         segmentLoad(g, k, seg, sel, s);
       }
@@ -1011,8 +1062,8 @@ export const GROUPS: Group[] = [
 function segmentLoad(g: Gen, k: number, seg: RegOperand, sel: number, s: number): void {
   const r = g.rng;
   if (k === 3) {
-    g.emit("push", [sel], s, s === 2 ? { pre: ["o16"] } : {});
-    g.emit("pop", [seg], s, s === 2 ? { pre: ["o16"] } : {});
+    g.emit("push", [sel], s, g.os(s));
+    g.emit("pop", [seg], s, g.os(s));
   } else if (k === 4) {
     const t = g.dst(4);
     g.emit("mov", [t, (r.u32() & 0xffff0000 | sel) >>> 0], 4);
@@ -1044,6 +1095,8 @@ function pickGroup(r: Rng, pool: readonly Group[], total: number): Group {
 export interface GenOptions {
   /** Restrict to these groups. */
   only?: readonly string[];
+  /** Only this execution mode (default: 65% flat 32-bit, 15% 16-bit data/stack, 20% 16-bit code). */
+  mode?: Mode;
   /** Include the opt-in groups (segment protection checks). */
   system?: boolean;
 }
@@ -1066,7 +1119,9 @@ export function generate(seed: number, id: number, o: GenOptions = {}): CaseSpec
     groups.push(grp);
   }
   const need = (f: keyof Needs) => groups.some((x) => x.needs?.[f]);
-  const g = new Gen(r);
+  const m = r.int(100);
+  const mode = o.mode ?? (m < 65 ? Mode.FLAT32 : m < 80 ? Mode.SEG16 : Mode.CODE16);
+  const g = new Gen(r, mode);
 
   // Roles: pointers, index, count; then initial values.
   if (need("str")) g.ptrs.push(ESI, EDI);
@@ -1083,8 +1138,8 @@ export function generate(seed: number, id: number, o: GenOptions = {}): CaseSpec
   g.ecxCount = need("str");
 
   for (let k = 0; k < 8; k++) g.regs[k] = g.regValue();
-  for (const p of g.ptrs) g.regs[p] = DATA_ADDR + r.range(0x500, 0xb00);
-  g.regs[ESP] = DATA_ADDR + 0xd00 + (r.range(0, 0x80) << 2) + (r.chance(0.05) ? 2 : 0);
+  for (const p of g.ptrs) g.regs[p] = g.base + r.range(0x500, 0xb00);
+  g.regs[ESP] = g.base + 0xd00 + (r.range(0, 0x80) << 2) + (r.chance(0.05) ? 2 : 0);
   if (g.index >= 0) g.regs[g.index] = r.pick([0, 1, -1, 2, -2, 4, -4, 7, -8, 63, -64, r.range(-64, 63)]) >>> 0;
   if (g.ecxCount) g.regs[ECX] = r.pick([0, 1, 2, 3, 4, 7, 8, r.range(0, 12)]);
   else if (r.chance(0.5)) g.regs[ECX] = ((g.regs[ECX] & ~0xff) | g.count()) >>> 0;
@@ -1099,5 +1154,5 @@ export function generate(seed: number, id: number, o: GenOptions = {}): CaseSpec
     grp.gen(g);
     items.push({ group: grp.name, pieces: g.out.slice(start) });
   });
-  return { id, regs: g.regs.map((v) => v | 0), eflags, seed: r.u32(), items };
+  return { id, mode, regs: g.regs.map((v) => v | 0), eflags, seed: r.u32(), items };
 }

@@ -5,13 +5,20 @@
  *
  * Memory layout (identical on the vmxsim side):
  *   0x00200000  data window, 4 KiB, RW: memory operands and the snippet's stack (ESP points in here)
- *   0x00300000  code, RWX: the snippet, followed by `jmp [ss:EXIT_PTR]` back to the saving stub
+ *   0x00300000  code, RWX: the snippet, followed by a jump back to the saving stub (vx_exit, vx_exit16)
  *   0x00310000  control page, RW: register images the entry/exit stubs load and store (absolute
  *               addresses, so the stubs need no relocations and the binary may be PIE)
  *
+ *   0x0020f000  scratch page (inside the 16-bit data segment's limit; never compared)
+ *
+ * Modes (per case): 0 = 32-bit code, flat segments; 1 = 32-bit code with DS/ES/SS a 16-bit data segment
+ * based at the window (SS.B = 0: a 16-bit SP stack); 2 = the same with a 16-bit code segment based at
+ * the code area (CS.D = 0). The 16-bit segments are LDT entries 0 (data, selector 0x07) and 1 (code,
+ * 0x0F) installed with modify_ldt(2) at start-up; they stay in the LDT for every case.
+ *
  * Input file (little-endian): "VXDI", u32 version (1), u32 case count, then per case:
  *   u32 regs[8] (EAX ECX EDX EBX ESP EBP ESI EDI), u32 eflags, u32 memory seed, u32 code length,
- *   code bytes padded to a multiple of 4.
+ *   u32 mode, code bytes padded to a multiple of 4.
  * Output file: "VXDO", u32 version (2), u32 count, then per case:
  *   u32 status (0 = reached the end, 1 = signal, 2 = timeout), u32 signal, u32 trapno, u32 err,
  *   u32 eip (at the signal; 0 otherwise), u32 regs[8], u32 eflags, u32 sregs[5] (DS ES FS GS SS),
@@ -33,7 +40,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #define DATA_ADDR 0x00200000u
 #define DATA_SIZE 0x1000u
@@ -48,32 +57,61 @@
 #define C_OUT_EFL 0x60
 #define C_OUT_SREGS 0x64 /* 5 x u16: DS ES FS GS SS */
 #define C_SAVED_ESP 0x80
-#define C_CODE_PTR 0x84
-#define C_EXIT_PTR 0x88
+#define C_CODE_PTR 0x84  /* near entry (32-bit code) */
+#define C_EXIT_PTR 0x88  /* vx_exit (flat stack) */
+#define C_EXIT16_PTR 0x8c /* vx_exit16 (16-bit stack segment) */
 #define C_SAVED_SREGS 0x90 /* DS ES FS GS of the C environment */
+#define C_CODE_FAR 0xa0  /* far entry offset:selector (16-bit code) */
+#define C_DATA_SEL 0xa8  /* u16: DS/ES for the snippet */
+#define C_STACK_SEL 0xaa /* u16: SS for the snippet */
+#define C_FLAT_SEL 0xac  /* u16: 0x2B */
+
+/* Modes: the 16-bit segments are LDT entries installed with modify_ldt. */
+#define MODE_SEG16 1  /* DS/ES/SS: 16-bit data segment based at the window (SS.B = 0: SP stack) */
+#define MODE_CODE16 2 /* CS: 16-bit code segment based at CODE_ADDR (D = 0) */
+#define SEL_DATA16 0x07 /* LDT 0, RPL 3 */
+#define SEL_CODE16 0x0f /* LDT 1, RPL 3 */
+#define SCRATCH_ADDR 0x0020f000u /* scratch page inside the 16-bit data segment, not compared */
+
+#define ENTER_STUB(name, jump)                 \
+  ".globl " name "\n" name ":\n"              \
+  "  pushal\n"                                 \
+  "  pushfl\n"                                 \
+  "  movl %esp, 0x310080\n"                    \
+  "  movw %ds, 0x310090\n"                     \
+  "  movw %es, 0x310092\n"                     \
+  "  movw %fs, 0x310094\n"                     \
+  "  movw %gs, 0x310096\n"                     \
+  "  pushl 0x310020\n"                         \
+  "  popfl\n"                                  \
+  "  movl 0x310000, %eax\n"                    \
+  "  movl 0x310004, %ecx\n"                    \
+  "  movl 0x310008, %edx\n"                    \
+  "  movl 0x31000c, %ebx\n"                    \
+  "  movl 0x310014, %ebp\n"                    \
+  "  movl 0x310018, %esi\n"                    \
+  "  movl 0x31001c, %edi\n"                    \
+  "  movw %cs:0x3100a8, %es\n"                 \
+  "  movw %cs:0x3100a8, %ds\n"                 \
+  "  movw %cs:0x3100aa, %ss\n"                 \
+  "  movl %cs:0x310010, %esp\n"                \
+  "  " jump "\n"
 
 __asm__(
     ".text\n"
-    ".globl vx_enter\n"
-    "vx_enter:\n"
-    "  pushal\n"
-    "  pushfl\n"
-    "  movl %esp, 0x310080\n"
-    "  movw %ds, 0x310090\n"
-    "  movw %es, 0x310092\n"
-    "  movw %fs, 0x310094\n"
-    "  movw %gs, 0x310096\n"
-    "  pushl 0x310020\n"
-    "  popfl\n"
-    "  movl 0x310000, %eax\n"
-    "  movl 0x310004, %ecx\n"
-    "  movl 0x310008, %edx\n"
-    "  movl 0x31000c, %ebx\n"
-    "  movl 0x310014, %ebp\n"
-    "  movl 0x310018, %esi\n"
-    "  movl 0x31001c, %edi\n"
-    "  movl 0x310010, %esp\n"
-    "  jmp *0x310084\n"
+    ENTER_STUB("vx_enter", "jmp *%cs:0x310084")
+    ENTER_STUB("vx_enter16", "ljmp *%cs:0x3100a0")
+    /* From a 16-bit stack segment: park ESP/EAX/SS in the scratch page, switch to the flat SS. */
+    ".globl vx_exit16\n"
+    "vx_exit16:\n"
+    "  movl %esp, %ss:0xf000\n"
+    "  movl %eax, %ss:0xf004\n"
+    "  movw %ss, %ax\n"
+    "  movw %ax, %ss:0xf008\n"
+    "  movw %cs:0x3100ac, %ax\n"
+    "  movw %ax, %ss\n"
+    "  movl %ss:0x20f000, %esp\n"
+    "  movl %ss:0x20f004, %eax\n"
     /* The snippet may have loaded DS/ES/FS/GS: store through SS, then restore the C environment's. */
     ".globl vx_exit\n"
     "vx_exit:\n"
@@ -103,7 +141,26 @@ __asm__(
     "  ret\n");
 
 extern void vx_enter(void);
+extern void vx_enter16(void);
 extern void vx_exit(void);
+extern void vx_exit16(void);
+
+/* 16-bit LDT segments, as struct user_desc of modify_ldt(2). */
+struct ldt_desc {
+  unsigned int entry_number, base_addr, limit;
+  unsigned int seg_32bit : 1, contents : 2, read_exec_only : 1, limit_in_pages : 1, seg_not_present : 1,
+      useable : 1;
+};
+
+static int install_ldt(void) {
+  struct ldt_desc d[2] = {
+      {0, DATA_ADDR, 0xffff, 0, 0, 0, 0, 0, 0}, /* 16-bit data, writable */
+      {1, CODE_ADDR, 0xffff, 0, 2, 0, 0, 0, 0}, /* 16-bit code, readable */
+  };
+  for (int k = 0; k < 2; k++)
+    if (syscall(SYS_modify_ldt, 1, &d[k], sizeof d[k]) != 0) return 0;
+  return 1;
+}
 
 static sigjmp_buf jb;
 static volatile uint32_t cur_case, watch_case = 0xffffffffu;
@@ -195,8 +252,14 @@ int main(int argc, char **argv) {
   uint8_t *code = map_fixed(CODE_ADDR, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
   uint32_t *ctrl = map_fixed(CTRL_ADDR, 0x1000, PROT_READ | PROT_WRITE);
   uint8_t initial[DATA_SIZE];
+  map_fixed(SCRATCH_ADDR, 0x1000, PROT_READ | PROT_WRITE);
+  int have_ldt = install_ldt();
   ctrl[C_CODE_PTR / 4] = CODE_ADDR;
   ctrl[C_EXIT_PTR / 4] = (uint32_t)(uintptr_t)vx_exit;
+  ctrl[C_EXIT16_PTR / 4] = (uint32_t)(uintptr_t)vx_exit16;
+  ctrl[C_CODE_FAR / 4] = 0;
+  ((uint16_t *)ctrl)[C_CODE_FAR / 2 + 2] = SEL_CODE16;
+  ((uint16_t *)ctrl)[C_FLAT_SEL / 2] = 0x2b;
 
   static uint8_t altstack[65536];
   stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
@@ -222,19 +285,32 @@ int main(int argc, char **argv) {
   for (uint32_t n = 0; n < count; n++) {
     if (pos + 48 > (size_t)len) { fprintf(stderr, "harness: truncated input at case %u\n", n); return 2; }
     const uint32_t *h = (const uint32_t *)(buf + pos);
-    uint32_t seed = h[9], clen = h[10];
-    pos += 44;
+    uint32_t seed = h[9], clen = h[10], mode = h[11];
+    pos += 48;
+    if (mode != 0 && !have_ldt) { fprintf(stderr, "harness: modify_ldt unavailable, 16-bit modes cannot run\n"); return 4; }
     if (clen > CODE_SIZE - 16 || pos + clen > (size_t)len) { fprintf(stderr, "harness: bad code length\n"); return 2; }
     memcpy(ctrl + C_IN_REGS / 4, h, 32);
     ctrl[C_IN_EFL / 4] = h[8];
     memcpy(code, buf + pos, clen);
-    /* jmp dword [ss:EXIT_PTR] (SS: the snippet may have loaded a null selector into DS) */
-    code[clen] = 0x36;
-    code[clen + 1] = 0xff;
-    code[clen + 2] = 0x25;
-    uint32_t exitp = CTRL_ADDR + C_EXIT_PTR;
-    memcpy(code + clen + 3, &exitp, 4);
-    __builtin___clear_cache((char *)code, (char *)code + clen + 7);
+    if (mode & MODE_CODE16) {
+      /* jmp dword far 0x23:vx_exit16 */
+      uint32_t target = (uint32_t)(uintptr_t)vx_exit16;
+      code[clen] = 0x66;
+      code[clen + 1] = 0xea;
+      memcpy(code + clen + 2, &target, 4);
+      code[clen + 6] = 0x23;
+      code[clen + 7] = 0x00;
+    } else {
+      /* jmp dword [cs:EXIT_PTR]: CS, as the snippet may have loaded a null selector into DS */
+      code[clen] = 0x2e;
+      code[clen + 1] = 0xff;
+      code[clen + 2] = 0x25;
+      uint32_t exitp = CTRL_ADDR + ((mode & MODE_SEG16) ? C_EXIT16_PTR : C_EXIT_PTR);
+      memcpy(code + clen + 3, &exitp, 4);
+    }
+    __builtin___clear_cache((char *)code, (char *)code + clen + 8);
+    ((uint16_t *)ctrl)[C_DATA_SEL / 2] = (mode & MODE_SEG16) ? SEL_DATA16 : 0x2b;
+    ((uint16_t *)ctrl)[C_STACK_SEL / 2] = (mode & MODE_SEG16) ? SEL_DATA16 : 0x2b;
     pos += (clen + 3) & ~3u;
     fill_window((uint32_t *)data, seed);
     memcpy(initial, data, DATA_SIZE);
@@ -245,11 +321,13 @@ int main(int argc, char **argv) {
     cur_case = n;
     if (sigsetjmp(jb, 0) == 0) {
       in_snippet = 1;
-      vx_enter();
+      if (mode & MODE_CODE16) vx_enter16();
+      else vx_enter();
       in_snippet = 0;
       memcpy(regs, ctrl + C_OUT_REGS / 4, 32);
       efl = ctrl[C_OUT_EFL / 4];
       for (int k = 0; k < 5; k++) sregs[k] = ((uint16_t *)ctrl)[C_OUT_SREGS / 2 + k];
+      if (mode & MODE_SEG16) sregs[4] = *(uint16_t *)(SCRATCH_ADDR + 8);
       sig_no = sig_trapno = sig_err = sig_eip = 0;
     } else {
       in_snippet = 0;

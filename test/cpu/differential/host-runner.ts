@@ -57,7 +57,7 @@ function build(): HostAvailability {
 /** Serialise cases in the harness input format. */
 export function encodeBatch(cases: readonly DiffCase[]): Uint8Array {
   let size = 12;
-  for (const c of cases) size += 44 + ((c.code.length + 3) & ~3);
+  for (const c of cases) size += 48 + ((c.code.length + 3) & ~3);
   const buf = new Uint8Array(size);
   const dv = new DataView(buf.buffer);
   buf.set([0x56, 0x58, 0x44, 0x49], 0); // "VXDI"
@@ -69,8 +69,9 @@ export function encodeBatch(cases: readonly DiffCase[]): Uint8Array {
     dv.setUint32(p + 32, c.eflags >>> 0, true);
     dv.setUint32(p + 36, c.seed >>> 0, true);
     dv.setUint32(p + 40, c.code.length, true);
-    buf.set(c.code, p + 44);
-    p += 44 + ((c.code.length + 3) & ~3);
+    dv.setUint32(p + 44, c.mode, true);
+    buf.set(c.code, p + 48);
+    p += 48 + ((c.code.length + 3) & ~3);
   }
   return buf;
 }

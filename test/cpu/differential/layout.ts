@@ -53,9 +53,19 @@ export interface InsnInfo {
   text: string;
 }
 
+/**
+ * Execution modes (harness.c): flat 32-bit; 32-bit code with DS/ES/SS a 16-bit data segment based at
+ * the data window (SP stack); and that with a 16-bit code segment based at CODE_ADDR.
+ */
+export const enum Mode { FLAT32 = 0, SEG16 = 1, CODE16 = 3 }
+/** LDT selectors of the 16-bit segments (harness.c install_ldt). */
+export const SEL_DATA16 = 0x07;
+export const SEL_CODE16 = 0x0f;
+
 /** One test case: initial state plus code (already assembled). */
 export interface DiffCase {
   id: number;
+  mode: Mode;
   /** Instruction groups it exercises (for coverage counts and reports). */
   groups: string[];
   /** EAX ECX EDX EBX ESP EBP ESI EDI. */

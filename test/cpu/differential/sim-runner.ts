@@ -1,6 +1,7 @@
 /**
  * Runs differential-test cases on vmxsim's core with the same memory layout as the native harness
- * (layout.ts): 4 MiB RAM, code at CODE_ADDR ending in HLT, the data window at DATA_ADDR, and the same
+ * (layout.ts): 4 MiB RAM, code at CODE_ADDR ending in HLT, the data window at DATA_ADDR, the harness's
+ * LDT (16-bit data and code segments for the 16-bit modes, layout.ts Mode), and the same
  * privilege and selectors as a 32-bit Linux process: CPL 3, IOPL 0, CS 0x23, DS/ES/SS 0x2B, FS 0,
  * GS 0x63, with a GDT whose user-visible entries (and DPL-0 entries at the kernel's indices) mirror
  * what LAR/LSL/VERR/VERW show on an x86-64 Linux host. The reference is the host CPU (host-runner.ts);
@@ -24,11 +25,13 @@ import { Seg } from "../../../src/cpu/registers.ts";
 import { setSegment } from "../../../src/cpu/segments.ts";
 import { flagEffect } from "./flag-effects.ts";
 import {
-  CODE_ADDR, DATA_ADDR, DATA_SIZE, type DiffCase, fillWindow, flagNames, type InsnInfo, type Outcome,
+  CODE_ADDR, DATA_ADDR, DATA_SIZE, type DiffCase, fillWindow, flagNames, type InsnInfo, Mode, type Outcome,
+  SEL_CODE16, SEL_DATA16,
 } from "./layout.ts";
 
 const RAM_SIZE = 4 << 20;
 const GDT = 0x1000;
+const LDT = 0x1800;
 const IDT = 0x2000;
 const STUBS = 0x3000;
 const VECTORS = 256;
@@ -78,12 +81,18 @@ export class SimRunner {
   /** Run each n-th case also until its blocks are compiled (0: never). */
   jitEvery: number;
   private count = 0;
-  /** Address of the HLT after the case's code. */
+  /** EIP of the case's first byte (0 in a 16-bit code segment based at CODE_ADDR), and of the HLT. */
+  private eipBase = CODE_ADDR;
   private end = 0;
 
   constructor(opts: { jitEvery?: number } = {}) {
     this.jitEvery = opts.jitEvery ?? 8;
     const dv = new DataView(this.ram.buffer);
+    // LDT as harness.c installs it with modify_ldt: 16-bit data at the window, 16-bit code at CODE_ADDR.
+    dv.setUint32(LDT, 0x0000ffff, true);
+    dv.setUint32(LDT + 4, 0x0000f300 | ((DATA_ADDR >>> 16) & 0xff) | (DATA_ADDR & 0xff000000), true);
+    dv.setUint32(LDT + 8, 0x0000ffff, true);
+    dv.setUint32(LDT + 12, 0x0000fb00 | ((CODE_ADDR >>> 16) & 0xff) | (CODE_ADDR & 0xff000000), true);
     for (const [k, [lo, hi]] of Object.entries(HOST_GDT)) {
       dv.setUint32(GDT + Number(k) * 8, lo, true);
       dv.setUint32(GDT + Number(k) * 8 + 4, hi, true);
@@ -105,15 +114,19 @@ export class SimRunner {
       this.ram.fill(0, CODE_ADDR, CODE_ADDR + 0x1000);
       this.ram.set(c.code, CODE_ADDR);
       this.ram[CODE_ADDR + c.code.length] = 0xf4; // HLT
-      this.end = CODE_ADDR + c.code.length;
+      this.eipBase = c.mode === Mode.CODE16 ? 0 : CODE_ADDR;
+      this.end = this.eipBase + c.code.length;
     } else {
-      k.eip = CODE_ADDR;
       k.halted = false;
       k.shutdown = false;
       k.brk = 0;
     }
+    k.eip = this.eipBase;
     k.gdtBase = GDT;
     k.gdtLimit = 16 * 8 - 1;
+    k.ldtrSel = 0x50;
+    k.ldtrBase = LDT;
+    k.ldtrLimit = 2 * 8 - 1;
     k.idtBase = IDT;
     k.idtLimit = VECTORS * 8 - 1;
     // User mode as the host runs the snippet.
@@ -122,6 +135,10 @@ export class SimRunner {
     for (const sg of [Seg.DS, Seg.ES, Seg.SS]) setSegment(k, sg, 0x2b, 0, -1, 0xc0f3);
     setSegment(k, Seg.FS, 0, 0, 0, 0);
     setSegment(k, Seg.GS, 0x63, 0, -1, 0xd0f3);
+    if (c.mode !== Mode.FLAT32) {
+      for (const sg of [Seg.DS, Seg.ES, Seg.SS]) setSegment(k, sg, SEL_DATA16, DATA_ADDR, 0xffff, 0x00f3);
+    }
+    if (c.mode === Mode.CODE16) setSegment(k, Seg.CS, SEL_CODE16, CODE_ADDR, 0xffff, 0x00fb);
     k.brk = 0;
     for (let r = 0; r < 8; r++) k.regs[r] = c.regs[r];
     k.eflags = (c.eflags & ~0x3028) | 0x202; // IF = 1 as in host user mode; IOPL 0
@@ -186,7 +203,7 @@ export class SimRunner {
     const k = this.core;
     const byOff = new Map<number, InsnInfo>();
     for (const i of c.insns) byOff.set(i.off, i);
-    const end = CODE_ADDR + c.code.length;
+    const end = this.end;
     let undef = 0;
     let skip: string | undefined;
     let undefSource: string | undefined;
@@ -194,7 +211,7 @@ export class SimRunner {
     for (let n = 0; n < MAX_STEPS; n++) {
       const eip = k.eip;
       if (eip === end) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip, undefSource, ignore };
-      const info = byOff.get(eip - CODE_ADDR);
+      const info = byOff.get(eip - this.eipBase);
       if (info === undefined) {
         skip ??= `execution reached 0x${eip.toString(16)}, which is no instruction start of the case`;
         k.run(1);
@@ -205,17 +222,18 @@ export class SimRunner {
       if (eff.resultUndefined) skip ??= `'${info.text}': result undefined for this count`;
       const softInt = info.mnem === "int3" || info.mnem === "into" || info.mnem === "int";
       const esp = k.regs[4];
-      const below = softInt ? this.ram.slice(esp - 16, esp) : undefined;
+      const top = (k.segBase[Seg.SS] + (k.ss32 ? esp : esp & 0xffff)) >>> 0; // linear top of stack
+      const below = softInt ? this.ram.slice(top - 16, top) : undefined;
       k.run(1);
       if (k.faultVector >= 0) {
         return { ...this.snapshot("exception", k.faultVector, k.faultEip, k.faultErr), undefinedFlags: undef, skip, undefSource, ignore };
       }
       if (k.eip >= STUBS && k.eip < STUBS + VECTORS * 16) {
         // INT3 / INTO delivered through the IDT: undo the frame, report like the host's signal.
-        const ret = k.read32(k.regs[4]);
-        const flags = k.read32(esp - 4);
+        const ret = k.read32(top - 12);
+        const flags = k.read32(top - 4);
         k.regs[4] = esp;
-        if (below) this.ram.set(below, esp - 16);
+        if (below) this.ram.set(below, top - 16);
         k.setEflags(flags, 0x3fffff);
         const vector = (k.eip - STUBS) >> 4;
         return { ...this.snapshot("exception", vector, ret), undefinedFlags: undef, skip, undefSource, ignore, trap: true };
