@@ -293,7 +293,8 @@ class Gen {
   }
 
   // ----- memory inside the window
-  mem(size: number | undefined): MemOperand {
+  /** `far`: the access may reach up to ~200 bytes beyond the operand (BT with a register offset). */
+  mem(size: number | undefined, far = false): MemOperand {
     const r = this.rng;
     const mk = size === 1 ? byte : size === 2 ? word : size === 4 ? dword : size === 8 ? qword : ptr;
     const P = REG32[r.pick(this.ptrs)];
@@ -310,7 +311,7 @@ class Gen {
     if (this.mode !== Mode.FLAT32 && r.chance(0.45)) return this.mem16(mk, seg);
     if (w < 73 && X) return mk({ index: X, scale, disp: this.base + r.range(0x600, 0xa00), seg });
     if (w < 85) return mk({ disp: this.base + r.range(0x100, 0xef0), seg });
-    if (w < 93) return mk({ base: REG32[ESP], disp: r.range(-64, 120), seg });
+    if (w < 93 && !far) return mk({ base: REG32[ESP], disp: r.range(-64, 120), seg });
     return mk({ base: P, disp: d8(), seg });
   }
 
@@ -521,7 +522,7 @@ export const GROUPS: Group[] = [
         // Memory with a register bit offset: the offset may address far beyond the operand.
         const off = g.dst(s);
         g.emit("mov", [off, (r.range(-1600, 1600) & (s === 2 ? 0xffff : 0xffffffff)) >>> 0], s);
-        const o = g.mem(s);
+        const o = g.mem(s, true);
         g.emit(m, [o, off], s, m === "bt" ? {} : lock(g, o));
       }
     },
@@ -1128,8 +1129,8 @@ export function generate(seed: number, id: number, o: GenOptions = {}): CaseSpec
   if (need("ebx") && !g.ptrs.includes(EBX)) g.ptrs.push(EBX);
   if (need("ebp")) g.ptrs.push(EBP);
   const cands = [EBX, ESI, EDI, EBP].filter((x) => !g.ptrs.includes(x) && !(x === EBP && need("writesEbp")));
-  if (g.ptrs.length === 0 || (g.ptrs.length === 1 && g.ptrs[0] === EBP) || r.chance(0.25)) {
-    const c = cands.filter((x) => x !== EBP || !need("writesEbp"));
+  const c = cands.filter((x) => x !== EBP || !need("writesEbp"));
+  if (c.length > 0 && (g.ptrs.length === 0 || (g.ptrs.length === 1 && g.ptrs[0] === EBP) || r.chance(0.25))) {
     const p = r.pick(c);
     g.ptrs.push(p);
     cands.splice(cands.indexOf(p), 1);

@@ -56,8 +56,6 @@ export interface SimOutcome extends Outcome {
   skip?: string;
   /** Mnemonic of the last instruction that left flags undefined (for the undefined-flags note). */
   undefSource?: string;
-  /** Offsets in the data window whose final bytes are implementation-specific (not compared). */
-  ignore: number[];
   /** Block-run or compiled-run disagreement with the stepped run (an engine bug), if any. */
   engine?: string;
 }
@@ -207,10 +205,9 @@ export class SimRunner {
     let undef = 0;
     let skip: string | undefined;
     let undefSource: string | undefined;
-    const ignore: number[] = []; // (nothing implementation-specific at the moment)
     for (let n = 0; n < MAX_STEPS; n++) {
       const eip = k.eip;
-      if (eip === end) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip, undefSource, ignore };
+      if (eip === end) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip, undefSource };
       const info = byOff.get(eip - this.eipBase);
       if (info === undefined) {
         skip ??= `execution reached 0x${eip.toString(16)}, which is no instruction start of the case`;
@@ -226,7 +223,7 @@ export class SimRunner {
       const below = softInt ? this.ram.slice(top - 16, top) : undefined;
       k.run(1);
       if (k.faultVector >= 0) {
-        return { ...this.snapshot("exception", k.faultVector, k.faultEip, k.faultErr), undefinedFlags: undef, skip, undefSource, ignore };
+        return { ...this.snapshot("exception", k.faultVector, k.faultEip, k.faultErr), undefinedFlags: undef, skip, undefSource };
       }
       if (k.eip >= STUBS && k.eip < STUBS + VECTORS * 16) {
         // INT3 / INTO delivered through the IDT: undo the frame, report like the host's signal.
@@ -236,14 +233,14 @@ export class SimRunner {
         if (below) this.ram.set(below, top - 16);
         k.setEflags(flags, 0x3fffff);
         const vector = (k.eip - STUBS) >> 4;
-        return { ...this.snapshot("exception", vector, ret), undefinedFlags: undef, skip, undefSource, ignore, trap: true };
+        return { ...this.snapshot("exception", vector, ret), undefinedFlags: undef, skip, undefSource, trap: true };
       }
       undef = (undef & ~eff.defined) | eff.undefined;
       if (eff.undefined !== 0) undefSource = info.mnem;
       else if (undef === 0) undefSource = undefined;
-      if (k.halted) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip: skip ?? "halted inside the case", undefSource, ignore };
+      if (k.halted) return { ...this.snapshot("end", -1, 0), undefinedFlags: undef, skip: skip ?? "halted inside the case", undefSource };
     }
-    return { ...this.snapshot("timeout", -1, 0), undefinedFlags: undef, skip, undefSource, ignore };
+    return { ...this.snapshot("timeout", -1, 0), undefinedFlags: undef, skip, undefSource };
   }
 }
 
