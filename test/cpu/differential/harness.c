@@ -27,7 +27,8 @@
  *   GS 0x63 on x86-64 Linux); those it loads are reported and the C environment's put back.
  * Faults are caught with sigaction on an alternate stack (the snippet's ESP points into the data window
  * and must not receive a signal frame) and left with siglongjmp; trapno/err come from the ucontext, so
- * #DE, #UD, #BP, #OF, #BR, #GP are told apart exactly. A 250 ms interval timer catches runaway code.
+ * #DE, #UD, #BP, #OF, #BR, #GP are told apart exactly. A 250 ms interval timer catches runaway code
+ * (a case it interrupts once is run again from the start; twice is a timeout).
  *
  * The data window fill (fill_window) must stay identical to fillWindow() in host-runner.ts.
  */
@@ -166,7 +167,7 @@ static sigjmp_buf jb;
 static volatile uint32_t cur_case, watch_case = 0xffffffffu;
 static volatile int in_snippet;
 static uint32_t sig_no, sig_trapno, sig_err, sig_eip, sig_regs[8], sig_efl, sig_sregs[5];
-static int timed_out;
+static volatile int timed_out, interrupted;
 
 static void on_signal(int sig, siginfo_t *si, void *ctxp) {
   (void)si;
@@ -177,9 +178,13 @@ static void on_signal(int sig, siginfo_t *si, void *ctxp) {
   greg_t *g = uc->uc_mcontext.gregs;
   if (sig == SIGALRM) {
     if (!in_snippet) return;
-    if (watch_case != cur_case) { /* first tick in this case: give it one more interval */
+    /* Never return into the snippet: the kernel's 32-bit sigreturn reloads DS/ES/FS/GS with RPL 3,
+       which would change selectors the snippet loaded. The first tick in a case runs it again from
+       the start; a second tick in the same case is a timeout. */
+    if (watch_case != cur_case) {
       watch_case = cur_case;
-      return;
+      interrupted = 1;
+      siglongjmp(jb, 1);
     }
     timed_out = 1;
   }
@@ -312,13 +317,14 @@ int main(int argc, char **argv) {
     ((uint16_t *)ctrl)[C_DATA_SEL / 2] = (mode & MODE_SEG16) ? SEL_DATA16 : 0x2b;
     ((uint16_t *)ctrl)[C_STACK_SEL / 2] = (mode & MODE_SEG16) ? SEL_DATA16 : 0x2b;
     pos += (clen + 3) & ~3u;
-    fill_window((uint32_t *)data, seed);
-    memcpy(initial, data, DATA_SIZE);
-
     uint32_t regs[8], efl, sregs[5];
     volatile uint32_t status = 0;
     timed_out = 0;
     cur_case = n;
+  retry:
+    fill_window((uint32_t *)data, seed);
+    memcpy(initial, data, DATA_SIZE);
+    interrupted = 0;
     if (sigsetjmp(jb, 0) == 0) {
       in_snippet = 1;
       if (mode & MODE_CODE16) vx_enter16();
@@ -331,6 +337,7 @@ int main(int argc, char **argv) {
       sig_no = sig_trapno = sig_err = sig_eip = 0;
     } else {
       in_snippet = 0;
+      if (interrupted) goto retry;
       status = timed_out ? 2 : 1;
       memcpy(regs, sig_regs, 32);
       memcpy(sregs, sig_sregs, sizeof sregs);
