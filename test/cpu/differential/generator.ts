@@ -379,8 +379,12 @@ const DESCRIPTOR_QUERY_SELECTORS = [0, 8, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x
 /** Writable data selectors for the window, valid at CPL 3 (any RPL: DPL 3 >= max(CPL, RPL)), by mode. */
 const FLAT_SELECTORS = [0x2b, 0x2b, 0x28, 0x29, 0x2a];
 const DATA16_SELECTORS = [0x07, 0x07, 0x04, 0x05, 0x06];
-/** Valid at CPL 3 for DS/ES/FS/GS: also readable code, the TLS and CPU-number segments, null selectors. */
-const VALID_SELECTORS = [...FLAT_SELECTORS, ...DATA16_SELECTORS, 0x23, 0x20, 0x33, 0x63, 0x7b, 0x0f, 0x0c, 0, 1, 3];
+/**
+ * Valid at CPL 3 for DS/ES/FS/GS: also readable code, the TLS and CPU-number segments, the null
+ * selector. (Not null selectors with RPL 1-3: on this AMD host the kernel's context switch can turn
+ * a GS of 1 into 0, about once in a million cases.)
+ */
+const VALID_SELECTORS = [...FLAT_SELECTORS, ...DATA16_SELECTORS, 0x23, 0x20, 0x33, 0x63, 0x7b, 0x0f, 0x0c, 0];
 /**
  * Selectors whose load into any data segment register faults at CPL 3: DPL 0 (0x08 0x10 0x18), an
  * unused slot (0x38 0x48), the TSS (0x40), beyond the GDT (0x80 0xFFF8) or the LDT (0x14 0x1C).
