@@ -4,6 +4,7 @@
  * gates each lead to a HLT, so that a raised vector can be read back from where the core halted
  * (SDM Vol. 3A 6.10-6.12: 32-bit interrupt gate, same-privilege frame EIP, CS, EFLAGS).
  */
+import { expect, it } from "vitest";
 import { Core } from "../../src/cpu/core.ts";
 import type { StopReason } from "../../src/cpu/core.ts";
 
@@ -83,3 +84,38 @@ export function run(code: number[], s: Setup = {}, count = 1): Outcome {
 }
 
 export const hex = (v: number): string => "0x" + (v >>> 0).toString(16);
+
+/** One table row of the arithmetic tests: bytes, initial state, expected registers, memory and flags. */
+export interface ArithRow {
+  name: string;
+  code: number[];
+  regs?: Regs;
+  flags?: number;
+  mem?: Record<number, number[]>;
+  want?: Regs;
+  wantMem?: Record<number, number[]>;
+  /** Expected EFLAGS, compared under `mask` (the flags the SDM defines for the case). */
+  wantFlags?: number;
+  mask?: number;
+  /** Instructions to execute (default 1). */
+  count?: number;
+}
+
+/** One `it` per row: runs it without an exception and compares registers, memory and masked flags. */
+export function checkRows(rows: ArithRow[], defaultMask = ARITH): void {
+  for (const r of rows) {
+    it(r.name, () => {
+      const o = run(r.code, { regs: r.regs, flags: r.flags, mem: r.mem }, r.count ?? 1);
+      expect(o.vector, "no exception").toBe(-1);
+      expect(o.c.eip).toBe(CODE + r.code.length);
+      for (const [name, v] of Object.entries(r.want ?? {})) expect(hex(reg(o.c, name as RegName)), name).toBe(hex(v));
+      for (const [addr, bytes] of Object.entries(r.wantMem ?? {})) {
+        expect(Array.from(o.c.ram.subarray(Number(addr), Number(addr) + bytes.length)), hex(Number(addr))).toEqual(bytes);
+      }
+      if (r.wantFlags !== undefined) {
+        const mask = r.mask ?? defaultMask;
+        expect(hex(o.c.getEflags() & mask), "flags").toBe(hex(r.wantFlags & mask));
+      }
+    });
+  }
+}

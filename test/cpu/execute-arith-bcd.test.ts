@@ -6,41 +6,20 @@
  * AAM/AAD: SF ZF PF); the undefined-flag choices of bcd.ts are checked separately.
  */
 import { describe, expect, it } from "vitest";
-import { ARITH, CODE, F, hex, reg, run, type RegName, type Regs } from "./arith-harness.ts";
+import { ARITH, CODE, F, hex, reg, run, checkRows } from "./arith-harness.ts";
 
 const { CF, OF, ZF, SF, PF, AF } = F;
 const DAAF = CF | AF | SF | ZF | PF;
 const AAAF = CF | AF;
 const AAMF = SF | ZF | PF;
 
-interface Row {
-  name: string;
-  code: number[];
-  regs: Regs;
-  flags?: number;
-  want: Regs;
-  wantFlags: number;
-  mask: number;
-  count?: number;
-}
 
-function check(rows: Row[]): void {
-  for (const r of rows) {
-    it(r.name, () => {
-      const o = run(r.code, { regs: r.regs, flags: r.flags }, r.count ?? 1);
-      expect(o.vector).toBe(-1);
-      expect(o.c.eip).toBe(CODE + r.code.length);
-      for (const [name, v] of Object.entries(r.want)) expect(hex(reg(o.c, name as RegName)), name).toBe(hex(v));
-      expect(hex(o.c.getEflags() & r.mask), "flags").toBe(hex(r.wantFlags & r.mask));
-    });
-  }
-}
 
 const ADD_AL_BL = [0x00, 0xd8];
 const SUB_AL_BL = [0x28, 0xd8];
 
 describe("DAA (SDM Vol. 2A DAA)", () => {
-  check([
+  checkRows([
     { name: "SDM example: 79H + 35H = AEH, DAA -> 14H, CF=1 AF=1", code: [...ADD_AL_BL, 0x27], regs: { eax: 0x79, ebx: 0x35 }, want: { eax: 0x14 }, wantFlags: CF | AF | PF, mask: DAAF, count: 2 },
     { name: "09H + 09H = 12H with AF, DAA -> 18H", code: [...ADD_AL_BL, 0x27], regs: { eax: 0x09, ebx: 0x09 }, want: { eax: 0x18 }, wantFlags: AF | PF, mask: DAAF, count: 2 },
     { name: "38H + 45H = 7DH, DAA -> 83H", code: [...ADD_AL_BL, 0x27], regs: { eax: 0x38, ebx: 0x45 }, want: { eax: 0x83 }, wantFlags: AF | SF, mask: DAAF, count: 2 },
@@ -51,7 +30,7 @@ describe("DAA (SDM Vol. 2A DAA)", () => {
 });
 
 describe("DAS (SDM Vol. 2A DAS)", () => {
-  check([
+  checkRows([
     { name: "SDM example: 35H - 47H = EEH, DAS -> 88H, CF=1 AF=1", code: [...SUB_AL_BL, 0x2f], regs: { eax: 0x35, ebx: 0x47 }, want: { eax: 0x88 }, wantFlags: CF | AF | SF | PF, mask: DAAF, count: 2 },
     { name: "AL = 03H with AF: the borrow of AL - 6 sets CF and is kept", code: [0x2f], regs: { eax: 0x03 }, flags: AF, want: { eax: 0xfd }, wantFlags: CF | AF | SF, mask: DAAF },
     { name: "AL = 9AH: both adjustments -> 34H", code: [0x2f], regs: { eax: 0x9a }, want: { eax: 0x34 }, wantFlags: CF | AF, mask: DAAF },
@@ -60,7 +39,7 @@ describe("DAS (SDM Vol. 2A DAS)", () => {
 });
 
 describe("AAA and AAS adjust AX (SDM Vol. 2A AAA, AAS: AX := AX + 106H / AX - 6, AH - 1)", () => {
-  check([
+  checkRows([
     { name: "aaa: 8 + 7 = 0FH -> AX = 0105H", code: [...ADD_AL_BL, 0x37], regs: { eax: 0x08, ebx: 0x07 }, want: { eax: 0x0105 }, wantFlags: CF | AF, mask: AAAF, count: 2 },
     { name: "aaa: AL = 09H, AF clear: only the high nibble is cleared", code: [0x37], regs: { eax: 0x0039 }, flags: CF, want: { eax: 0x0009 }, wantFlags: 0, mask: AAAF },
     { name: "aaa: AL = FAH carries into AH through AX (0200H, not 0100H)", code: [0x37], regs: { eax: 0x00fa }, want: { eax: 0x0200 }, wantFlags: CF | AF, mask: AAAF },
@@ -74,7 +53,7 @@ describe("AAA and AAS adjust AX (SDM Vol. 2A AAA, AAS: AX := AX + 106H / AX - 6,
 });
 
 describe("AAM and AAD (SDM Vol. 2A AAM, AAD; imm8 is the base)", () => {
-  check([
+  checkRows([
     { name: "aam: 79 -> AH=7 AL=9", code: [0xd4, 0x0a], regs: { eax: 0x4f }, want: { eax: 0x0709 }, wantFlags: PF, mask: AAMF },
     { name: "aam ignores the old AH", code: [0xd4, 0x0a], regs: { eax: 0xff4f }, want: { eax: 0x0709 }, wantFlags: PF, mask: AAMF },
     { name: "aam: 0 -> ZF", code: [0xd4, 0x0a], regs: { eax: 0 }, want: { eax: 0 }, wantFlags: ZF | PF, mask: AAMF },
@@ -96,7 +75,7 @@ describe("AAM and AAD (SDM Vol. 2A AAM, AAD; imm8 is the base)", () => {
 });
 
 describe("undefined flags: documented choices (bcd.ts header)", () => {
-  check([
+  checkRows([
     { name: "aaa: OF SF ZF PF as a logical op on the final AL", code: [0x37], regs: { eax: 0x000f }, flags: SF | ZF | OF, want: { eax: 0x0105 }, wantFlags: CF | AF | PF, mask: ARITH },
     { name: "aas: AL = 0 after adjusting gives ZF and PF", code: [0x3f], regs: { eax: 0x0016 }, flags: AF, want: { eax: 0xff00 }, wantFlags: CF | AF | ZF | PF, mask: ARITH },
     { name: "aam clears OF AF CF", code: [0xd4, 0x0a], regs: { eax: 0x4f }, flags: ARITH, want: { eax: 0x0709 }, wantFlags: PF, mask: ARITH },

@@ -6,45 +6,19 @@
  * (ZF = 1 and destination unchanged for a zero source — "undefined" in the Intel text, documented as
  * unchanged by AMD and relied on by software; ZF = 0 and the index otherwise).
  */
-import { describe, expect, it } from "vitest";
-import { ARITH, CODE, DATA, F, hex, reg, run, type RegName, type Regs } from "./arith-harness.ts";
+import { describe } from "vitest";
+import { ARITH, DATA, F, checkRows } from "./arith-harness.ts";
 
 const { CF, OF, ZF, SF, PF, AF } = F;
 
-interface Row {
-  name: string;
-  code: number[];
-  regs?: Regs;
-  flags?: number;
-  mem?: Record<number, number[]>;
-  want?: Regs;
-  wantMem?: Record<number, number[]>;
-  wantFlags: number;
-  mask: number;
-  count?: number;
-}
 
-function check(rows: Row[]): void {
-  for (const r of rows) {
-    it(r.name, () => {
-      const o = run(r.code, { regs: r.regs, flags: r.flags, mem: r.mem }, r.count ?? 1);
-      expect(o.vector).toBe(-1);
-      expect(o.c.eip).toBe(CODE + r.code.length);
-      for (const [name, v] of Object.entries(r.want ?? {})) expect(hex(reg(o.c, name as RegName)), name).toBe(hex(v));
-      for (const [addr, bytes] of Object.entries(r.wantMem ?? {})) {
-        expect(Array.from(o.c.ram.subarray(Number(addr), Number(addr) + bytes.length)), hex(Number(addr))).toEqual(bytes);
-      }
-      expect(hex(o.c.getEflags() & r.mask), "flags").toBe(hex(r.wantFlags & r.mask));
-    });
-  }
-}
 
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 const M = DATA + 0x10;
 const CZ = CF | ZF;
 
 describe("BT BTS BTR BTC on registers: offset modulo the width (SDM Vol. 2A BT, Table 3-2)", () => {
-  check([
+  checkRows([
     { name: "bt eax,3: CF = bit 3, ZF untouched", code: [0x0f, 0xba, 0xe0, 0x03], regs: { eax: 0x08 }, flags: ZF, want: { eax: 0x08 }, wantFlags: CF | ZF, mask: CZ },
     { name: "bt eax,3: clear bit clears CF", code: [0x0f, 0xba, 0xe0, 0x03], regs: { eax: 0xf7 }, flags: CF, want: { eax: 0xf7 }, wantFlags: 0, mask: CZ },
     { name: "bt eax,35: immediate taken mod 32", code: [0x0f, 0xba, 0xe0, 0x23], regs: { eax: 0x08 }, wantFlags: CF, mask: CZ },
@@ -57,7 +31,7 @@ describe("BT BTS BTR BTC on registers: offset modulo the width (SDM Vol. 2A BT, 
 });
 
 describe("bit-string addressing: a register offset into memory is signed and unbounded", () => {
-  check([
+  checkRows([
     { name: "bt dword [M],ecx with ECX=-1: bit 31 of the dword at M-4", code: [0x0f, 0xa3, 0x0d, ...le32(M)], regs: { ecx: 0xffffffff }, mem: { [M - 4]: [0, 0, 0, 0x80], [M]: [0, 0, 0, 0] }, wantFlags: CF, mask: CF },
     { name: "bts dword [M],ecx with ECX=100: bit 4 of the dword at M+12", code: [0x0f, 0xab, 0x0d, ...le32(M)], regs: { ecx: 100 }, mem: { [M]: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] }, wantMem: { [M]: [0, 0, 0, 0], [M + 12]: [0x10, 0, 0, 0] }, wantFlags: 0, mask: CF },
     { name: "bts word [M],cx with CX=-16 (ECX[31:16] ignored): bit 0 of the word at M-2", code: [0x66, 0x0f, 0xab, 0x0d, ...le32(M)], regs: { ecx: 0x7ffffff0 }, mem: { [M - 2]: [0, 0, 0, 0] }, wantMem: { [M - 2]: [0x01, 0, 0, 0] }, wantFlags: 0, mask: CF },
@@ -70,7 +44,7 @@ describe("bit-string addressing: a register offset into memory is signed and unb
 
 describe("BSF and BSR (SDM Vol. 2A BSF, BSR)", () => {
   const Z = ZF;
-  check([
+  checkRows([
     { name: "bsf eax,ebx: lowest set bit 19", code: [0x0f, 0xbc, 0xc3], regs: { ebx: 0x00080000 }, flags: ZF, want: { eax: 19 }, wantFlags: 0, mask: Z },
     { name: "bsr eax,ebx: highest set bit 19", code: [0x0f, 0xbd, 0xc3], regs: { ebx: 0x00080001 }, flags: ZF, want: { eax: 19 }, wantFlags: 0, mask: Z },
     { name: "bsf eax,ebx: 0x80000000 -> 31", code: [0x0f, 0xbc, 0xc3], regs: { ebx: 0x80000000 }, want: { eax: 31 }, wantFlags: 0, mask: Z },
@@ -84,7 +58,7 @@ describe("BSF and BSR (SDM Vol. 2A BSF, BSR)", () => {
 });
 
 describe("undefined flags: documented choices (bits.ts header)", () => {
-  check([
+  checkRows([
     { name: "BT changes CF only", code: [0x0f, 0xba, 0xe0, 0x00], regs: { eax: 1 }, flags: ARITH & ~CF, wantFlags: ARITH, mask: ARITH },
     { name: "BTS changes CF only", code: [0x0f, 0xba, 0xe8, 0x00], regs: { eax: 0 }, flags: ARITH, want: { eax: 1 }, wantFlags: ARITH & ~CF, mask: ARITH },
     { name: "BSF with a non-zero source: flags of a logical op on the index (PF of 3)", code: [0x0f, 0xbc, 0xc3], regs: { ebx: 8 }, flags: ARITH, want: { eax: 3 }, wantFlags: PF, mask: ARITH },

@@ -6,40 +6,15 @@
  * undefined-flag choices are checked separately against the references named in mul-div.ts.
  */
 import { describe, expect, it } from "vitest";
-import { ARITH, CODE, DATA, F, hex, reg, run, type RegName, type Regs } from "./arith-harness.ts";
+import { ARITH, CODE, DATA, F, hex, reg, run, type Regs, checkRows } from "./arith-harness.ts";
 
 const { CF, OF, ZF, SF, PF, AF } = F;
 const CO = CF | OF;
 
-interface Row {
-  name: string;
-  code: number[];
-  regs: Regs;
-  flags?: number;
-  mem?: Record<number, number[]>;
-  want: Regs;
-  /** Expected CF/OF (for multiplies); flags outside `mask` are not checked. */
-  wantFlags?: number;
-  mask?: number;
-}
 
-function check(rows: Row[]): void {
-  for (const r of rows) {
-    it(r.name, () => {
-      const o = run(r.code, { regs: r.regs, flags: r.flags, mem: r.mem });
-      expect(o.vector, "no exception").toBe(-1);
-      expect(o.c.eip).toBe(CODE + r.code.length);
-      for (const [name, v] of Object.entries(r.want)) expect(hex(reg(o.c, name as RegName)), name).toBe(hex(v));
-      if (r.wantFlags !== undefined) {
-        const mask = r.mask ?? CO;
-        expect(hex(o.c.getEflags() & mask)).toBe(hex(r.wantFlags & mask));
-      }
-    });
-  }
-}
 
 describe("MUL: unsigned, CF = OF = (upper half != 0) (SDM Vol. 2B MUL)", () => {
-  check([
+  checkRows([
     { name: "mul bl: 0x80 * 2 = 0x100 sets CF/OF", code: [0xf6, 0xe3], regs: { eax: 0x80, ebx: 2 }, want: { eax: 0x100 }, wantFlags: CO },
     { name: "mul bl: 0x0F * 0x11 = 0xFF clears CF/OF and keeps EAX[31:16]", code: [0xf6, 0xe3], regs: { eax: 0x1234560f, ebx: 0x11 }, flags: CO, want: { eax: 0x123400ff }, wantFlags: 0 },
     { name: "mul bh (AH=1 ignored): AL * BH", code: [0xf6, 0xe7], regs: { eax: 0x0105, ebx: 0x0300 }, want: { eax: 0x000f }, wantFlags: 0 },
@@ -50,11 +25,11 @@ describe("MUL: unsigned, CF = OF = (upper half != 0) (SDM Vol. 2B MUL)", () => {
     { name: "mul ebx: 0x12345678 * 0x9ABCDEF0 = 0x0B00EA4E_242D2080", code: [0xf7, 0xe3], regs: { eax: 0x12345678, ebx: 0x9abcdef0 }, want: { eax: 0x242d2080, edx: 0x0b00ea4e }, wantFlags: CO },
     { name: "mul ebx: 3 * 5 = 15, EDX cleared, CF/OF clear", code: [0xf7, 0xe3], regs: { eax: 3, ebx: 5, edx: 0x77 }, flags: CO, want: { eax: 15, edx: 0 }, wantFlags: 0 },
     { name: "mul dword [DATA]: memory source", code: [0xf7, 0x25, ...le32(DATA)], regs: { eax: 0x80000000 }, mem: { [DATA]: [2, 0, 0, 0] }, want: { eax: 0, edx: 1 }, wantFlags: CO },
-  ]);
+  ], CO);
 });
 
 describe("IMUL one operand: signed, CF = OF = (result != sign-extended lower half) (SDM Vol. 2A IMUL)", () => {
-  check([
+  checkRows([
     { name: "imul bl: -128 * -1 = +128 does not fit in AL", code: [0xf6, 0xeb], regs: { eax: 0x80, ebx: 0xff }, want: { eax: 0x0080 }, wantFlags: CO },
     { name: "imul bl: -2 * 3 = -6 (AX = 0xFFFA) fits", code: [0xf6, 0xeb], regs: { eax: 0xfe, ebx: 3 }, flags: CO, want: { eax: 0xfffa }, wantFlags: 0 },
     { name: "imul bx: 0x8000 * 0x8000 = 2^30", code: [0x66, 0xf7, 0xeb], regs: { eax: 0x8000, ebx: 0x8000 }, want: { eax: 0, edx: 0x4000 }, wantFlags: CO },
@@ -65,11 +40,11 @@ describe("IMUL one operand: signed, CF = OF = (result != sign-extended lower hal
     { name: "imul ebx: 2 * 0x7FFFFFFF = 0xFFFFFFFE overflows the signed low half", code: [0xf7, 0xeb], regs: { eax: 2, ebx: 0x7fffffff }, want: { eax: 0xfffffffe, edx: 0 }, wantFlags: CO },
     { name: "imul ebx: -2 * 2^30 = -2^31 fits exactly", code: [0xf7, 0xeb], regs: { eax: 0xfffffffe, ebx: 0x40000000 }, flags: CO, want: { eax: 0x80000000, edx: 0xffffffff }, wantFlags: 0 },
     { name: "imul ebx: 0x12345678 * -0x65432110 = 0xF8CC93D6_242D2080", code: [0xf7, 0xeb], regs: { eax: 0x12345678, ebx: 0x9abcdef0 }, want: { eax: 0x242d2080, edx: 0xf8cc93d6 }, wantFlags: CO },
-  ]);
+  ], CO);
 });
 
 describe("IMUL two and three operands: truncated to the destination, CF = OF = lost significance", () => {
-  check([
+  checkRows([
     { name: "imul eax,ebx: 0x10000^2 truncates to 0", code: [0x0f, 0xaf, 0xc3], regs: { eax: 0x10000, ebx: 0x10000, edx: 0x99 }, want: { eax: 0, edx: 0x99 }, wantFlags: CO },
     { name: "imul eax,ebx: -3 * 7 = -21", code: [0x0f, 0xaf, 0xc3], regs: { eax: 0xfffffffd, ebx: 7 }, flags: CO, want: { eax: 0xffffffeb }, wantFlags: 0 },
     { name: "imul ax,bx: 0x100^2 truncates, EAX[31:16] kept", code: [0x66, 0x0f, 0xaf, 0xc3], regs: { eax: 0x77770100, ebx: 0x100 }, want: { eax: 0x77770000 }, wantFlags: CO },
@@ -79,11 +54,11 @@ describe("IMUL two and three operands: truncated to the destination, CF = OF = l
     { name: "imul cx,bx,-1 (6B, imm8 sign-extended to 16 bits)", code: [0x66, 0x6b, 0xcb, 0xff], regs: { ebx: 0x8000 }, want: { ecx: 0x8000 }, wantFlags: CO },
     { name: "imul ecx,ebx,0x12345678 (69 id): truncates", code: [0x69, 0xcb, 0x78, 0x56, 0x34, 0x12], regs: { ebx: 0x10 }, want: { ecx: 0x23456780 }, wantFlags: CO },
     { name: "imul ecx,[DATA]: 3 * -1 = -3 from memory", code: [0x0f, 0xaf, 0x0d, ...le32(DATA)], regs: { ecx: 3 }, mem: { [DATA]: [0xff, 0xff, 0xff, 0xff] }, flags: CO, want: { ecx: 0xfffffffd }, wantFlags: 0 },
-  ]);
+  ], CO);
 });
 
 describe("DIV: unsigned, quotient and remainder (SDM Vol. 2A DIV Table 3-15)", () => {
-  check([
+  checkRows([
     { name: "div bl: 256 / 16 = 16 r 0", code: [0xf6, 0xf3], regs: { eax: 0x0100, ebx: 0x10 }, want: { eax: 0x0010 } },
     { name: "div bl: 255 / 16 = 15 r 15, EAX[31:16] kept", code: [0xf6, 0xf3], regs: { eax: 0x123400ff, ebx: 0x10 }, want: { eax: 0x12340f0f } },
     { name: "div bx: DX:AX = 0x10000 / 0x100 = 0x100 r 0", code: [0x66, 0xf7, 0xf3], regs: { eax: 0, edx: 1, ebx: 0x100 }, want: { eax: 0x100, edx: 0 } },
@@ -92,11 +67,11 @@ describe("DIV: unsigned, quotient and remainder (SDM Vol. 2A DIV Table 3-15)", (
     { name: "div ebx: 0xFFFFFFFE_FFFFFFFF / 0xFFFFFFFF = 0xFFFFFFFF r 0xFFFFFFFE", code: [0xf7, 0xf3], regs: { eax: 0xffffffff, edx: 0xfffffffe, ebx: 0xffffffff }, want: { eax: 0xffffffff, edx: 0xfffffffe } },
     { name: "div ebx: 0x12345678_9ABCDEF0 / 0x87654321", code: [0xf7, 0xf3], regs: { eax: 0x9abcdef0, edx: 0x12345678, ebx: 0x87654321 }, want: { eax: 0x226b9022, edx: 0x38bc648e } },
     { name: "div dword [DATA]: memory divisor", code: [0xf7, 0x35, ...le32(DATA)], regs: { eax: 100, edx: 0 }, mem: { [DATA]: [7, 0, 0, 0] }, want: { eax: 14, edx: 2 } },
-  ]);
+  ], CO);
 });
 
 describe("IDIV: signed, truncating toward zero, remainder has the dividend's sign (SDM Vol. 2A IDIV)", () => {
-  check([
+  checkRows([
     { name: "idiv bl: -7 / 2 = -3 r -1", code: [0xf6, 0xfb], regs: { eax: 0xfff9, ebx: 2 }, want: { eax: 0xfffd } },
     { name: "idiv bl: 7 / -2 = -3 r 1", code: [0xf6, 0xfb], regs: { eax: 7, ebx: 0xfe }, want: { eax: 0x01fd } },
     { name: "idiv bl: 128 / -1 = -128 fits", code: [0xf6, 0xfb], regs: { eax: 0x0080, ebx: 0xff }, want: { eax: 0x0080 } },
@@ -109,7 +84,7 @@ describe("IDIV: signed, truncating toward zero, remainder has the dividend's sig
     { name: "idiv ebx: 7 / -2 = -3 r 1", code: [0xf7, 0xfb], regs: { eax: 7, edx: 0, ebx: 0xfffffffe }, want: { eax: 0xfffffffd, edx: 1 } },
     { name: "idiv ebx: (-2^62 + 2^31) / -2^31 = 2^31 - 1", code: [0xf7, 0xfb], regs: { eax: 0x80000000, edx: 0xc0000000, ebx: 0x80000000 }, want: { eax: 0x7fffffff, edx: 0 } },
     { name: "idiv ebx: 2^62 / -2^31 = -2^31 fits", code: [0xf7, 0xfb], regs: { eax: 0, edx: 0x40000000, ebx: 0x80000000 }, want: { eax: 0x80000000, edx: 0 } },
-  ]);
+  ], CO);
 });
 
 describe("DIV and IDIV raise #DE on a zero divisor and on quotient overflow, before writing anything", () => {

@@ -6,8 +6,8 @@
  * SHL/SHR counts >= the operand width. Each row checks flags only under the mask the SDM defines for
  * its count; the undefined-flag choices of shift.ts are checked separately, with their references.
  */
-import { describe, expect, it } from "vitest";
-import { ARITH, CODE, DATA, F, hex, reg, run, type RegName, type Regs } from "./arith-harness.ts";
+import { describe } from "vitest";
+import { ARITH, DATA, F, checkRows } from "./arith-harness.ts";
 
 const { CF, OF, ZF, SF, PF, AF } = F;
 /** Defined flags of a shift by 1, by more than 1, by >= the width (SHL/SHR), and of rotates. */
@@ -17,37 +17,12 @@ const SHW = SF | ZF | PF;
 const ROT1 = ARITH;
 const ROTN = ARITH & ~OF;
 
-interface Row {
-  name: string;
-  code: number[];
-  regs?: Regs;
-  flags?: number;
-  mem?: Record<number, number[]>;
-  want?: Regs;
-  wantMem?: Record<number, number[]>;
-  wantFlags: number;
-  mask: number;
-}
 
-function check(rows: Row[]): void {
-  for (const r of rows) {
-    it(r.name, () => {
-      const o = run(r.code, { regs: r.regs, flags: r.flags, mem: r.mem });
-      expect(o.vector).toBe(-1);
-      expect(o.c.eip).toBe(CODE + r.code.length);
-      for (const [name, v] of Object.entries(r.want ?? {})) expect(hex(reg(o.c, name as RegName)), name).toBe(hex(v));
-      for (const [addr, bytes] of Object.entries(r.wantMem ?? {})) {
-        expect(Array.from(o.c.ram.subarray(Number(addr), Number(addr) + bytes.length))).toEqual(bytes);
-      }
-      expect(hex(o.c.getEflags() & r.mask), "flags").toBe(hex(r.wantFlags & r.mask));
-    });
-  }
-}
 
 const A = [DATA & 0xff, (DATA >>> 8) & 0xff, (DATA >>> 16) & 0xff, DATA >>> 24];
 
 describe("SHL/SAL SHR SAR (SDM Vol. 2B SAL/SAR/SHL/SHR)", () => {
-  check([
+  checkRows([
     { name: "shl al,1: 0x81 -> 0x02, CF = old MSB, OF = MSB xor CF", code: [0xd0, 0xe0], regs: { eax: 0x81 }, want: { eax: 0x02 }, wantFlags: CF | OF, mask: SH1 },
     { name: "shl al,1: 0x40 -> 0x80 sets OF and SF", code: [0xd0, 0xe0], regs: { eax: 0x40 }, want: { eax: 0x80 }, wantFlags: OF | SF, mask: SH1 },
     { name: "shl al,1: 0xC0 -> 0x80, top two bits equal: OF = 0", code: [0xd0, 0xe0], regs: { eax: 0xc0 }, flags: ARITH, want: { eax: 0x80 }, wantFlags: CF | SF, mask: SH1 },
@@ -72,7 +47,7 @@ describe("SHL/SAL SHR SAR (SDM Vol. 2B SAL/SAR/SHL/SHR)", () => {
 });
 
 describe("ROL ROR RCL RCR (SDM Vol. 2B RCL/RCR/ROL/ROR): only CF and OF change", () => {
-  check([
+  checkRows([
     { name: "rol al,1: 0x81 -> 0x03, OF = MSB xor CF; SF ZF AF PF untouched", code: [0xd0, 0xc0], regs: { eax: 0x81 }, flags: SF | ZF | AF | PF, want: { eax: 0x03 }, wantFlags: CF | OF | SF | ZF | AF | PF, mask: ROT1 },
     { name: "ror al,1: 0x81 -> 0xC0, CF = new MSB, OF = two top bits differ", code: [0xd0, 0xc8], regs: { eax: 0x81 }, want: { eax: 0xc0 }, wantFlags: CF, mask: ROT1 },
     { name: "ror al,1: 0x01 -> 0x80 sets OF", code: [0xd0, 0xc8], regs: { eax: 0x01 }, want: { eax: 0x80 }, wantFlags: CF | OF, mask: ROT1 },
@@ -97,7 +72,7 @@ describe("ROL ROR RCL RCR (SDM Vol. 2B RCL/RCR/ROL/ROR): only CF and OF change",
 });
 
 describe("SHLD and SHRD (SDM Vol. 2B SHLD, SHRD)", () => {
-  check([
+  checkRows([
     { name: "shld eax,ebx,4", code: [0x0f, 0xa4, 0xd8, 0x04], regs: { eax: 0x12345678, ebx: 0x9abcdef0 }, want: { eax: 0x23456789, ebx: 0x9abcdef0 }, wantFlags: CF, mask: SHN },
     { name: "shrd eax,ebx,4", code: [0x0f, 0xac, 0xd8, 0x04], regs: { eax: 0x01234567, ebx: 0x9abcdef1 }, want: { eax: 0x10123456 }, wantFlags: PF, mask: SHN },
     { name: "shld eax,ebx,1: sign change sets OF", code: [0x0f, 0xa4, 0xd8, 0x01], regs: { eax: 0x40000000, ebx: 0x80000000 }, want: { eax: 0x80000001 }, wantFlags: OF | SF, mask: SH1 },
@@ -111,7 +86,7 @@ describe("SHLD and SHRD (SDM Vol. 2B SHLD, SHRD)", () => {
 });
 
 describe("undefined cases: documented choices (shift.ts header)", () => {
-  check([
+  checkRows([
     { name: "OF after shl al,2 = CF xor MSB(result) (Bochs)", code: [0xc0, 0xe0, 0x02], regs: { eax: 0x20 }, want: { eax: 0x80 }, wantFlags: OF | SF, mask: ARITH },
     { name: "OF after rol al,4 = CF xor MSB(result)", code: [0xc0, 0xc0, 0x04], regs: { eax: 0x08 }, want: { eax: 0x80 }, wantFlags: OF, mask: ARITH },
     { name: "shifts clear AF", code: [0xd0, 0xe0], regs: { eax: 0x01 }, flags: AF, want: { eax: 0x02 }, wantFlags: 0, mask: ARITH },
