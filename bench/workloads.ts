@@ -4,7 +4,7 @@
  *   (a) loadStoreLoop: a tight integer loop with loads and stores (6 instructions per iteration);
  *   (b) mixedKernel: calls and returns, REP string instructions, a jump table, many small basic blocks,
  *       multiplies, divides and stack traffic.
- * Code and written data sit on different pages (the core detects code writes per page).
+ * Code and written data sit on different pages, so no store ever lands on a line holding code.
  */
 import {
   Asm, byte, dword, eax, ebx, ecx, edi, edx, esi, esp, al, type AsmImage,

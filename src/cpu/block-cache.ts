@@ -4,8 +4,8 @@
  * A block is a run of instructions that ends at a control transfer or a state change (the table's
  * `end`), at 32 instructions, or before an instruction that starts on the next page. Blocks are found by
  * (physical address, CS base, CS.D); blocks also link to their successors so that a loop does not look
- * anything up. A store to a page holding code invalidates every block on that page (self-modifying
- * code; SDM Vol. 3A 8.1.3) and bumps the link generation so no stale link is followed.
+ * anything up. A store that overlaps a block's bytes (tracked per 64-byte line) invalidates that block
+ * (self-modifying code; SDM Vol. 3A 8.1.3) and bumps the link generation so no stale link is followed.
  */
 import type { Insn } from "./insn.ts";
 import type { BlockFn } from "./block-compiler.ts";

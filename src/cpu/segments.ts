@@ -58,7 +58,7 @@ export function setSegment(c: CoreState, seg: number, sel: number, base: number,
 export function loadSegment(c: CoreState, seg: number, sel: number): void {
   sel &= 0xffff;
   if (!c.protectedMode) {
-    setSegment(c, seg, sel, sel << 4, c.segLimit[seg], c.segAttr[seg] | (seg === Seg.CS || seg === Seg.SS ? 0 : 0));
+    setSegment(c, seg, sel, sel << 4, c.segLimit[seg], c.segAttr[seg]);
     return;
   }
   if ((sel & ~3) === 0) {

@@ -212,7 +212,7 @@ export function buildArithTable(): Uint8Array {
   cstr(a, "s_edx", " edx=");
   cstr(a, "s_flags", " flags=");
   list.forEach((c, k) => cstr(a, `c${k}`, c.title + ":"));
-  a.align(4096); // written data on pages of their own: the core detects code writes per page
+  a.align(4096); // written data on pages of their own, away from the code
   a.label("setcc_buf");
   a.times(4096, 0);
   a.label("stack_top");
