@@ -99,6 +99,8 @@ export class CoreState implements FlagState {
   /** Instructions retired since reset. */
   icount = 0;
   brk = 0;
+  /** Interrupts and single-step traps are blocked until after the next instruction (SDM 6.8.3). */
+  interruptShadow = false;
   halted = false;
   shutdown = false;
   /** Called when a store of `len` bytes hits a page with decoded code; returns true when it
@@ -171,6 +173,42 @@ export class CoreState implements FlagState {
     this.write16(lin, v);
     this.write16(lin + 2, v >> 16);
   }
+
+  // ---- implicit supervisor-mode accesses (SDM Vol. 3A 4.6: GDT, LDT, IDT and TSS accesses are
+  // supervisor-mode accesses whatever the CPL) ----
+
+  readSys8(lin: number): number {
+    return this.read8(lin);
+  }
+
+  readSys16(lin: number): number {
+    return this.read16(lin);
+  }
+
+  readSys32(lin: number): number {
+    return this.read32(lin);
+  }
+
+  writeSys8(lin: number, v: number): void {
+    this.write8(lin, v);
+  }
+
+  writeSys16(lin: number, v: number): void {
+    this.write16(lin, v);
+  }
+
+  writeSys32(lin: number, v: number): void {
+    this.write32(lin, v);
+  }
+
+  /** MOV SS, POP SS and STI (when it sets IF) block interrupts, NMIs and single-step traps until the
+   * next instruction has executed (SDM Vol. 3A 6.8.3). */
+  setInterruptShadow(): void {
+    this.interruptShadow = true;
+  }
+
+  /** The hidden part of segment register `seg` changed (segments.ts calls this after every load). */
+  segmentLoaded(_seg: number): void {}
 
   readN(lin: number, size: number): number {
     return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);

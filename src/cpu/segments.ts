@@ -46,6 +46,7 @@ export function setSegment(c: CoreState, seg: number, sel: number, base: number,
   c.segBase[seg] = base;
   c.segLimit[seg] = limit;
   c.segAttr[seg] = attr;
+  c.segmentLoaded(seg);
   if (seg === Seg.CS) {
     c.cs32 = (attr & 0x4000) !== 0;
     c.brk |= Brk.REFETCH;
