@@ -8,10 +8,13 @@
  * access may span a byte boundary), so both must lie within the TSS limit; a TR that was never loaded
  * (limit below 67H, the smallest 32-bit TSS) or a map beyond the limit denies everything.
  *
- * Leaves out: virtual-8086 mode (not modelled); telling a 16-bit TSS (no bitmap) from a 32-bit one,
- * as CoreState keeps no TR type - a 16-bit TSS with a limit of 67H or more is read as if it were 32-bit.
+ * A 16-bit TSS has no bitmap: with one in TR every port is denied at CPL > IOPL (Bochs allow_io). The TSS
+ * is read with implicit supervisor accesses (c.readSys16, SDM Vol. 3A 4.6).
+ *
+ * Leaves out: virtual-8086 mode (not modelled).
  */
 import type { CoreState } from "./core-state.ts";
+import { tssIs32 } from "./tss.ts";
 
 /** TSS offset of the I/O map base field (SDM Vol. 3A Figure 7-2). */
 const IO_MAP_BASE_OFFSET = 0x66;
@@ -26,9 +29,9 @@ export function ioPermitted(c: CoreState, port: number, size: number): boolean {
 
 function bitmapAllows(c: CoreState, port: number, size: number): boolean {
   const limit = c.trLimit >>> 0;
-  if (limit < MIN_TSS32_LIMIT) return false;
-  const off = c.read16(c.trBase + IO_MAP_BASE_OFFSET) + (port >>> 3);
+  if (limit < MIN_TSS32_LIMIT || !tssIs32(c)) return false;
+  const off = c.readSys16((c.trBase + IO_MAP_BASE_OFFSET) | 0) + (port >>> 3);
   if (off + 1 > limit) return false;
-  const bits = c.read16(c.trBase + off);
+  const bits = c.readSys16((c.trBase + off) | 0);
   return ((bits >>> (port & 7)) & ((1 << size) - 1)) === 0;
 }

@@ -1,8 +1,12 @@
 /**
  * Control transfer: JMP, CALL, RET (near, indirect, far), Jcc, LOOP/LOOPE/LOOPNE, JCXZ/JECXZ,
- * INT n / INT3 / INTO, IRET, BOUND (SDM Vol. 2 instruction pages; far transfers and IRET per
- * SDM Vol. 3A 5.8 and 6.14 for the same-privilege and return-to-outer-ring cases; call gates and
- * task switches are the system-architecture layer's).
+ * INT n / INT3 / INTO, IRET, BOUND (SDM Vol. 2 instruction pages).
+ *
+ * Near branches are handled here. Far JMP/CALL/RET and their privilege checks, call gates and stack
+ * switches are far-transfer.ts and call-gate.ts (SDM Vol. 3A 5.8); IRET is interrupt-return.ts (SDM
+ * Vol. 3A 6.14); INT n / INT3 / INTO deliver through interrupts.ts as software interrupts, whose gate
+ * DPL is checked against CPL (SDM Vol. 3A 6.12.1.1). INTO raises #OF only when OF = 1; BOUND raises
+ * #BR (a fault: the saved EIP is the BOUND instruction) when the index is outside the bounds.
  */
 import type { CoreState } from "../core-state.ts";
 import type { Insn } from "../insn.ts";
@@ -11,15 +15,10 @@ import { compile } from "./codegen.ts";
 import { getZF } from "../flags.ts";
 import { deliverEvent, EventKind } from "../interrupts.ts";
 import { fault, Vector } from "../exceptions.ts";
-import { Eflags, Reg, Seg } from "../registers.ts";
-import { loadSegment } from "../segments.ts";
+import { Eflags } from "../registers.ts";
+import { farCall, farJump, farReturn } from "../far-transfer.ts";
+import { interruptReturn } from "../interrupt-return.ts";
 import { ea, jumpTo, readE } from "./operands.ts";
-import { loadPoppedFlags } from "./eflags-write.ts";
-
-function farJump(c: CoreState, sel: number, offset: number, size: number): void {
-  loadSegment(c, Seg.CS, sel);
-  c.eip = size === 2 ? offset & 0xffff : offset | 0;
-}
 
 /** Read a far pointer m16:16 / m16:32 at the memory operand: [offset, selector]. */
 function readFarPointer(c: CoreState, i: Insn): [number, number] {
@@ -33,38 +32,6 @@ const ECX = 1; // local: an imported const enum member is a run-time property lo
 
 function counter(c: CoreState, i: Insn): number {
   return i.a16 ? c.regs[ECX] & 0xffff : c.regs[ECX];
-}
-
-function iret(c: CoreState, i: Insn): void {
-  const size = i.opsize;
-  const eip = c.peek(size, 0);
-  const cs = c.peek(size, size) & 0xffff;
-  const fl = c.peek(size, 2 * size);
-  if (!c.protectedMode) {
-    c.adjustSp(3 * size);
-    loadSegment(c, Seg.CS, cs);
-    c.eip = size === 2 ? eip & 0xffff : eip;
-    loadPoppedFlags(c, fl, size);
-    return;
-  }
-  if ((c.eflags & Eflags.NT) !== 0) fault(Vector.GP, 0); // task return: no hardware task switching
-  const oldCpl = c.cpl;
-  const rpl = cs & 3;
-  if (rpl < oldCpl) fault(Vector.GP, cs & ~3);
-  if (rpl > oldCpl) {
-    // Return to an outer privilege level: ESP and SS follow on the stack (SDM Vol. 3A 6.14 / IRET).
-    const esp = c.peek(size, 3 * size);
-    const ss = c.peek(size, 4 * size) & 0xffff;
-    loadPoppedFlags(c, fl, size);
-    loadSegment(c, Seg.CS, cs);
-    loadSegment(c, Seg.SS, ss);
-    c.regs[Reg.ESP] = size === 2 ? (c.regs[Reg.ESP] & ~0xffff) | (esp & 0xffff) : esp;
-  } else {
-    c.adjustSp(3 * size);
-    loadPoppedFlags(c, fl, size);
-    loadSegment(c, Seg.CS, cs);
-  }
-  c.eip = size === 2 ? eip & 0xffff : eip;
 }
 
 export const CONTROL_EXEC: ExecTable = {
@@ -83,41 +50,21 @@ export const CONTROL_EXEC: ExecTable = {
     c.push(i.opsize, i.nextEip);
     jumpTo(c, i, target);
   },
-  callFar: (i, row) => (c: CoreState, ii: Insn) => {
-    const [off, sel] = row.operands[0] === "Ap" ? [ii.imm, ii.imm2] : readFarPointer(c, ii);
-    const size = ii.opsize;
-    const oldCs = c.segSel[Seg.CS];
-    const oldEsp = c.regs[Reg.ESP];
-    c.push(size, oldCs);
-    c.push(size, ii.nextEip);
-    try {
-      farJump(c, sel, off, size);
-    } catch (e) {
-      c.regs[Reg.ESP] = oldEsp;
-      throw e;
-    }
-  },
+  callFar: (i, row) =>
+    row.operands[0] === "Ap"
+      ? (c: CoreState, ii: Insn) => farCall(c, ii.imm2, ii.imm, ii.opsize, ii.nextEip)
+      : (c: CoreState, ii: Insn) => {
+          const [off, sel] = readFarPointer(c, ii);
+          farCall(c, sel, off, ii.opsize, ii.nextEip);
+        },
   ret: (i, row) =>
     row.operands.length === 0
       ? compile(`ret${i.opsize * 8}`, `const t = c.pop(${i.opsize}); c.eip = ${i.opsize === 2 ? "t & 0xffff" : "t"};`)
       : compile(`ret${i.opsize * 8}_imm`, `const t = c.pop(${i.opsize}); c.adjustSp(i.imm); c.eip = ${i.opsize === 2 ? "t & 0xffff" : "t"};`),
-  retFar: (i, row) => (c: CoreState, ii: Insn) => {
-    const size = ii.opsize;
-    const off = c.peek(size, 0);
-    const sel = c.peek(size, size) & 0xffff;
-    if (c.protectedMode && (sel & 3) > c.cpl) {
-      // Return to an outer ring: ESP and SS follow the immediate-adjusted frame.
-      const esp = c.peek(size, 2 * size + ii.imm);
-      const ss = c.peek(size, 3 * size + ii.imm) & 0xffff;
-      farJump(c, sel, off, size);
-      loadSegment(c, Seg.SS, ss);
-      c.regs[Reg.ESP] = esp;
-      c.adjustSp(row.operands.length ? ii.imm : 0);
-      return;
-    }
-    farJump(c, sel, off, size);
-    c.adjustSp(2 * size + (row.operands.length ? ii.imm : 0));
-  },
+  retFar: (i, row) =>
+    row.operands.length === 0
+      ? (c: CoreState, ii: Insn) => farReturn(c, ii.opsize, 0)
+      : (c: CoreState, ii: Insn) => farReturn(c, ii.opsize, ii.imm & 0xffff),
   jcc: (i) => compile(`j_cc${i.param}`, `if (condition(c, ${i.param})) c.eip = i.imm;`),
   loop: (i) => (c: CoreState, ii: Insn) => {
     let n: number;
@@ -139,7 +86,7 @@ export const CONTROL_EXEC: ExecTable = {
   into: () => (c: CoreState, i: Insn) => {
     if ((c.getEflags() & Eflags.OF) !== 0) deliverEvent(c, Vector.OF, -1, i.nextEip, EventKind.SOFTWARE);
   },
-  iret: () => iret,
+  iret: () => (c: CoreState, i: Insn) => interruptReturn(c, i.opsize),
   bound: () => (c: CoreState, i: Insn) => {
     const size = i.opsize;
     const lin = ea(c, i);

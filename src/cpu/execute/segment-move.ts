@@ -10,9 +10,11 @@
  *   AMD processors (measured on the EPYC host) zero-extend instead: a differential test must ignore
  *   bytes 2-3 of that slot.
  *
- * Leaves out: the interrupt shadow after MOV SS / POP SS (SDM Vol. 3A 6.8.3) - CoreState has no field
- * for it yet; the system-architecture layer adds it. The full protected-mode type/privilege checks of
- * the descriptor load are loadSegment's (system layer).
+ * - MOV SS and POP SS (not LSS) block interrupts, NMIs and single-step traps until the next instruction
+ *   has executed (SDM Vol. 3A 6.8.3): they set the core's interrupt shadow once the load succeeded.
+ *
+ * The protected-mode checks of the descriptor load (null, limit, type, RPL/DPL/CPL, present, with their
+ * #GP/#NP/#SS error codes) are segments.ts's loadSegment. Leaves out: virtual-8086 mode.
  */
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
@@ -21,6 +23,8 @@ import { fault, Vector } from "../exceptions.ts";
 import { Reg, Seg } from "../registers.ts";
 import { loadSegment } from "../segments.ts";
 import { ea, offsetOf } from "./operands.ts";
+
+const SS = 2; // Seg.SS, local: an imported const enum member is a run-time property load under tsx
 
 /** Sreg encodings 6 and 7 name no register: #UD (SDM MOV, "If attempt is made to load a nonexistent segment register"). */
 function movFromSegReg(c: CoreState, i: Insn): void {
@@ -38,6 +42,7 @@ function movToSeg(c: CoreState, i: Insn): void {
   if (i.reg === Seg.CS || i.reg > 5) fault(Vector.UD);
   const sel = i.rm >= 0 ? c.regs[i.rm] & 0xffff : c.read16(ea(c, i));
   loadSegment(c, i.reg, sel);
+  if (i.reg === SS) c.setInterruptShadow();
 }
 
 function pushSeg(c: CoreState, i: Insn): void {
@@ -49,7 +54,9 @@ function pushSeg(c: CoreState, i: Insn): void {
   const r = c.regs;
   const esp = r[Reg.ESP];
   const sp = c.ss32 ? (esp - 4) | 0 : (esp & ~0xffff) | ((esp - 4) & 0xffff);
-  c.write16((c.segBase[Seg.SS] + (c.ss32 ? sp : sp & 0xffff)) | 0, sel);
+  const off = c.ss32 ? sp : sp & 0xffff;
+  c.checkSegment(Seg.SS, off, 2, true); // the 16-bit store is what is limit-checked (Bochs PUSH32_Sw)
+  c.write16((c.segBase[Seg.SS] + off) | 0, sel);
   r[Reg.ESP] = sp;
 }
 
@@ -62,6 +69,7 @@ function popSeg(c: CoreState, i: Insn): void {
   const newEsp = c.ss32 ? (esp + size) | 0 : (esp & ~0xffff) | ((esp + size) & 0xffff);
   loadSegment(c, i.param, sel);
   c.regs[Reg.ESP] = newEsp;
+  if (i.param === SS) c.setInterruptShadow();
 }
 
 /** LDS/LES/LSS/LFS/LGS r, m16:16/m16:32: offset first, then the selector (SDM LDS/LES/...). */
@@ -69,8 +77,10 @@ function loadFar(c: CoreState, i: Insn): void {
   const size = i.opsize;
   const off = offsetOf(c, i);
   const base = c.segBase[i.seg];
-  const v = c.readN((base + off) | 0, size);
   const selOff = i.a16 ? (off + size) & 0xffff : off + size;
+  c.checkSegment(i.seg, off, size, false);
+  c.checkSegment(i.seg, selOff, 2, false);
+  const v = c.readN((base + off) | 0, size);
   const sel = c.read16((base + selOff) | 0);
   loadSegment(c, i.param, sel);
   c.setReg(i.reg, size, v);

@@ -7,7 +7,9 @@
  * specify a valid counter" #GP(0) applies in every mode (it is also the privilege fault's vector).
  * SYSENTER/SYSEXIT load the flat CS/SS pair the SDM prescribes from IA32_SYSENTER_CS (CS = it, SS = it + 8
  * at ring 0; CS = it + 16, SS = it + 24 with RPL 3 for the return) without reading the GDT; both raise
- * #GP(0) in real mode or when IA32_SYSENTER_CS[15:2] is 0, SYSEXIT also at CPL > 0.
+ * #GP(0) in real mode or when IA32_SYSENTER_CS[15:2] is 0, SYSEXIT also at CPL > 0. Every segment load goes
+ * through segments.ts setSegment (the only writer of the segment registers), after CPL changed, so the
+ * core's per-segment access flags see the new CPL.
  *
  * Leaves out: 64-bit SYSEXIT (REX.W), VM exits on MSR accesses (VT-x issue).
  */
@@ -51,9 +53,9 @@ const sysenter: ExecFn = (c) => {
   const cs = sysenterCs(c) & 0xfffc;
   const esp = readMsr(c, Msr.IA32_SYSENTER_ESP)[0];
   const eip = readMsr(c, Msr.IA32_SYSENTER_EIP)[0];
-  c.eflags &= ~(Eflags.VM | Eflags.IF | Eflags.RF);
-  setSegment(c, Seg.CS, cs, 0, -1, FLAT | CODE_EXEC_READ_ACCESSED);
+  c.setEflags(0, Eflags.VM | Eflags.IF | Eflags.RF);
   c.cpl = 0;
+  setSegment(c, Seg.CS, cs, 0, -1, FLAT | CODE_EXEC_READ_ACCESSED);
   setSegment(c, Seg.SS, cs + 8, 0, -1, FLAT | DATA_READ_WRITE_ACCESSED);
   c.regs[Reg.ESP] = esp;
   c.eip = eip | 0;
@@ -62,8 +64,8 @@ const sysenter: ExecFn = (c) => {
 const sysexit: ExecFn = (c) => {
   const cs = sysenterCs(c);
   if (c.cpl !== 0) fault(Vector.GP, 0);
-  setSegment(c, Seg.CS, ((cs + 16) | 3) & 0xffff, 0, -1, FLAT | DPL3 | CODE_EXEC_READ_ACCESSED);
   c.cpl = 3;
+  setSegment(c, Seg.CS, ((cs + 16) | 3) & 0xffff, 0, -1, FLAT | DPL3 | CODE_EXEC_READ_ACCESSED);
   setSegment(c, Seg.SS, ((cs + 24) | 3) & 0xffff, 0, -1, FLAT | DPL3 | DATA_READ_WRITE_ACCESSED);
   c.regs[Reg.ESP] = c.regs[Reg.ECX];
   c.eip = c.regs[Reg.EDX];

@@ -8,6 +8,8 @@
  * 00FxFF00H (32-bit operand; the limit nibble x is kept, as Bochs does) or FF00H (16-bit); LSL returns
  * the byte-granular limit. Only ZF changes among the flags.
  *
+ * Descriptors are read with implicit supervisor accesses (c.readSys32, SDM Vol. 3A 4.6).
+ *
  * Leaves out: the locked (RMW) memory access of ARPL, and 64-bit descriptor forms.
  */
 import type { CoreState } from "../core-state.ts";
@@ -15,6 +17,7 @@ import type { ExecFn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
 import { setArith } from "../flags.ts";
 import { Eflags } from "../registers.ts";
+import { descriptorAddress } from "../descriptors.ts";
 import { ea, readE } from "./operands.ts";
 
 /** System types LAR accepts: 16/32-bit TSS (available, busy), LDT, call gates, task gate. */
@@ -23,12 +26,8 @@ const LAR_SYSTEM_TYPES = new Set([0x1, 0x2, 0x3, 0x4, 0x5, 0x9, 0xb, 0xc]);
 const LSL_SYSTEM_TYPES = new Set([0x1, 0x2, 0x3, 0x9, 0xb]);
 
 /** Linear address of the descriptor `sel` names, or -1 for a null selector or one outside its table. */
-function descriptorAddress(c: CoreState, sel: number): number {
-  if ((sel & 0xfffc) === 0) return -1;
-  const ldt = (sel & 4) !== 0;
-  const off = sel & 0xfff8;
-  if (off + 7 > (ldt ? c.ldtrLimit : c.gdtLimit) >>> 0) return -1;
-  return ((ldt ? c.ldtrBase : c.gdtBase) + off) | 0;
+function queryAddress(c: CoreState, sel: number): number {
+  return (sel & 0xfffc) === 0 ? -1 : descriptorAddress(c, sel);
 }
 
 /** Fields of the descriptor's second dword. */
@@ -47,9 +46,9 @@ function setZF(c: CoreState, ok: boolean): void {
 
 const lar: ExecFn = (c, i) => {
   const sel = readE(c, i, 2) & 0xffff;
-  const addr = descriptorAddress(c, sel);
+  const addr = queryAddress(c, sel);
   if (addr === -1) return setZF(c, false);
-  const hi = c.read32(addr + 4);
+  const hi = c.readSys32((addr + 4) | 0);
   const ok = isSegment(hi)
     ? isConformingCode(hi) || privilegeOk(c, sel, hi)
     : LAR_SYSTEM_TYPES.has(typeOf(hi)) && privilegeOk(c, sel, hi);
@@ -59,10 +58,10 @@ const lar: ExecFn = (c, i) => {
 
 const lsl: ExecFn = (c, i) => {
   const sel = readE(c, i, 2) & 0xffff;
-  const addr = descriptorAddress(c, sel);
+  const addr = queryAddress(c, sel);
   if (addr === -1) return setZF(c, false);
-  const lo = c.read32(addr);
-  const hi = c.read32(addr + 4);
+  const lo = c.readSys32(addr);
+  const hi = c.readSys32((addr + 4) | 0);
   const ok = isSegment(hi)
     ? isConformingCode(hi) || privilegeOk(c, sel, hi)
     : LSL_SYSTEM_TYPES.has(typeOf(hi)) && privilegeOk(c, sel, hi);
@@ -78,9 +77,9 @@ const lsl: ExecFn = (c, i) => {
 function verify(write: boolean): ExecFn {
   return (c, i) => {
     const sel = readE(c, i, 2) & 0xffff;
-    const addr = descriptorAddress(c, sel);
+    const addr = queryAddress(c, sel);
     if (addr === -1) return setZF(c, false);
-    const hi = c.read32(addr + 4);
+    const hi = c.readSys32((addr + 4) | 0);
     if (!isSegment(hi)) return setZF(c, false);
     const type = typeOf(hi);
     const code = (type & 8) !== 0;

@@ -9,6 +9,12 @@
  * GDT. SLDT/STR store the selector; a 32-bit register destination is zero-extended (P6 and later).
  * Privilege and mode checks (#UD in real mode, #GP(0) at CPL > 0) come from the rows (system.ts).
  *
+ * LLDT (SDM Vol. 2 LLDT): null -> LDTR unusable; TI = 1 or beyond the GDT limit -> #GP(sel); not an LDT
+ * descriptor -> #GP(sel); not present -> #NP(sel). LTR (SDM Vol. 2 LTR): null -> #GP(0); TI = 1 or
+ * beyond the GDT limit -> #GP(sel); not an available 16/32-bit TSS -> #GP(sel); not present -> #NP(sel);
+ * then the busy bit is set in the GDT and the TSS type recorded (tss.ts). Descriptors are read and the
+ * busy bit written with implicit supervisor accesses (c.readSys32/writeSys8, SDM Vol. 3A 4.6).
+ *
  * Leaves out: the locked read-modify-write of the busy bit (single memory model), UMIP, and VM exits on
  * descriptor-table instructions (VT-x issue).
  */
@@ -16,7 +22,8 @@ import type { CoreState } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
 import { fault, Vector } from "../exceptions.ts";
-import { readDescriptor } from "../segments.ts";
+import { fetchDescriptor } from "../descriptors.ts";
+import { setTaskRegisterType } from "../tss.ts";
 import { ea, readE } from "./operands.ts";
 
 /** System-descriptor types (SDM Vol. 3A Table 3-2). */
@@ -71,7 +78,7 @@ const lldt: ExecFn = (c, i) => {
     return;
   }
   if ((sel & 4) !== 0) fault(Vector.GP, sel & 0xfffc); // must name the GDT
-  const d = readDescriptor(c, sel); // #GP(selector) beyond the GDT limit
+  const d = fetchDescriptor(c, sel, Vector.GP); // #GP(selector) beyond the GDT limit
   if ((d.attr & ATTR_S) !== 0 || (d.attr & 0xf) !== LDT_TYPE) fault(Vector.GP, sel & 0xfffc);
   if ((d.attr & ATTR_P) === 0) fault(Vector.NP, sel & 0xfffc);
   c.ldtrSel = sel;
@@ -84,13 +91,14 @@ const ltr: ExecFn = (c, i) => {
   const sel = readE(c, i, 2) & 0xffff;
   if ((sel & 0xfffc) === 0) fault(Vector.GP, 0);
   if ((sel & 4) !== 0) fault(Vector.GP, sel & 0xfffc);
-  const d = readDescriptor(c, sel);
+  const d = fetchDescriptor(c, sel, Vector.GP);
   const type = d.attr & 0xf;
   if ((d.attr & ATTR_S) !== 0 || (type !== TSS16_AVAILABLE && type !== TSS32_AVAILABLE)) {
     fault(Vector.GP, sel & 0xfffc);
   }
   if ((d.attr & ATTR_P) === 0) fault(Vector.NP, sel & 0xfffc);
-  c.write8(d.addr + 1, (d.attr | TSS_BUSY) & 0xff); // access byte = byte 5 of the descriptor
+  c.writeSys8((d.addr + 5) | 0, (d.attr | TSS_BUSY) & 0xff); // access byte = byte 5 of the descriptor
+  setTaskRegisterType(c, type | TSS_BUSY);
   c.trSel = sel;
   c.trBase = d.base;
   c.trLimit = d.limit;
