@@ -14,6 +14,9 @@ export const DATA = 0x2000;
 const GDT = 0x500;
 const IDT = 0x600;
 const STUBS = 0x900;
+const TSS = 0xa000;
+/** Ring-0 stack for faults at CPL > 0 (TSS ESP0). */
+const RING0_STACK_TOP = 0x7000;
 
 /** Flat descriptors (SDM Vol. 3A 3.4.5): code 0x08, data 0x10, data with base 12345000H at 0x18, not-present data at 0x20. */
 export const SEL_CODE = 0x08;
@@ -60,12 +63,18 @@ export function machine(code: readonly number[], opts: Options = {}): Core {
     view.setUint16(v * 4, stub, true);
     view.setUint16(v * 4 + 2, 0, true);
   }
+  // A 32-bit TSS whose SS0:ESP0 receives the frame of a fault raised at CPL 1-3: the gates lead to
+  // DPL-0 code, so delivery switches stacks (SDM Vol. 3A 6.12.1).
+  view.setUint32(TSS + 4, RING0_STACK_TOP, true);
+  view.setUint32(TSS + 8, SEL_DATA, true);
   const c = new Core({ ram, bus: opts.bus, id: opts.id });
   c.resetToFlat32(CODE);
   c.gdtBase = GDT;
   c.gdtLimit = GDT_LIMIT;
   c.idtBase = IDT;
   c.idtLimit = 32 * 8 - 1;
+  c.trBase = TSS;
+  c.trLimit = 0x67;
   c.regs[4] = STACK_TOP;
   if (opts.real) enterRealMode(c);
   return c;

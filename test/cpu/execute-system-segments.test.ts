@@ -45,7 +45,8 @@ function core(code: readonly number[], opts: { cpl3?: boolean; ldt?: boolean; ec
         v.setUint32(0xc000 + n * 8, lo, true);
         v.setUint32(0xc000 + n * 8 + 4, hi, true);
       });
-      if (opts.ldt !== false) [c.ldtrSel, c.ldtrBase, c.ldtrLimit] = [sel(8), 0xc000, 0x17];
+      // ldt: false = LDTR as LLDT with a null selector leaves it (not the reset state, which is usable).
+      [c.ldtrSel, c.ldtrBase, c.ldtrLimit] = opts.ldt !== false ? [sel(8), 0xc000, 0x17] : [0, 0, 0];
       if (opts.cpl3) ring3(c);
       c.regs[Reg.ECX] = opts.ecx;
       c.regs[Reg.EAX] = opts.eax ?? 0xdeadbeef;
