@@ -226,6 +226,7 @@ u_checks:
         RCHECK "sgdt",                   {sgdt [SCRATCH + 0x100]}
         RCHECK "sidt",                   {sidt [SCRATCH + 0x100]}
         RCHECK "sldt",                   {sldt ax}
+        xor eax, eax                    ; STR r16 writes AX only; RDTSC left EAX layout-dependent
         RCHECK "str",                    {str ax}
         PRINT "str-value:"
         PVAL "tr", eax
