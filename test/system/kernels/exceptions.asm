@@ -15,6 +15,7 @@
 SEL_SS_LIM   equ KSEL_FREE + 0x00       ; stack segment base 0 limit 0x8FFFF (byte granular)
 SEL_DS_NP    equ KSEL_FREE + 0x08       ; data segment, not present
 PTE_BASE     equ PAGE_DIR + 0x1000      ; one page table: linear 0-4 MiB
+IDT2         equ SCRATCH + 0x10000 - 14 * 8     ; IDT copy whose entry 14 starts a page
 
 kmain:
         SETDESC SEL_SS_LIM, 0, 0x8FFFF, ACC_DATA0, FL_D
@@ -253,6 +254,29 @@ kmain:
         EXCBASE .pf3
 .pf3:   mov word [0x301ffe], ax
 .pf3r:  ENDCHECK
+        ; page fault, then contributory (#GP: the #PF gate's code selector is beyond the GDT): #DF
+        mov word [IDT_BASE + 14 * 8 + 2], GDT_ENTRIES * 8
+        CHECK "df-pf-then-gp", .pf5r
+        mov eax, [0x300000]
+.pf5r:  ENDCHECK
+        mov word [IDT_BASE + 14 * 8 + 2], KCODE
+        ; contributory (#GP), then a page fault reading its IDT entry: serial, no #DF. The IDT copy
+        ; at IDT2 puts entries 0-13 on a not-present page and entries 14-255 on the next one.
+        mov esi, IDT_BASE
+        mov edi, IDT2
+        mov ecx, 256 * 2
+        rep movsd
+        mov dword [PTE_BASE + ((IDT2 >> 12) * 4)], (IDT2 & ~0xFFF) | 0x2   ; not present
+        invlpg [IDT2]
+        lidt [idt2_ptr]
+        CHECK "pf-reading-gp-idt-entry", .pf6r
+        EXCBASE .pf6
+        xor eax, eax
+.pf6:   mov ss, ax                      ; #GP(0); its gate at IDT2 + 13*8 is on the not-present page
+.pf6r:  ENDCHECK
+        lidt [idt_ptr]
+        mov dword [PTE_BASE + ((IDT2 >> 12) * 4)], (IDT2 & ~0xFFF) | 0x7
+        invlpg [IDT2]
         mov eax, cr0
         and eax, ~0x80010000
         mov cr0, eax
@@ -294,5 +318,9 @@ kmain:
 .ac_user2:
         mov eax, [SCRATCH + 1]
         int USER_EXIT_VEC
+
+idt2_ptr:
+        dw 256 * 8 - 1
+        dd IDT2
 
 %include "lib/epilogue.inc"

@@ -17,6 +17,8 @@
 %include "lib/prologue.inc"
 
 C_CONF0    equ KSEL_FREE + 0x00         ; conforming readable code, DPL 0
+UCODE_NP   equ KSEL_FREE + 0x08 | 3     ; code, DPL 3, not present
+UCODE_4K   equ KSEL_FREE + 0x18 | 3     ; code, DPL 3, limit 0xFFF
 GATE_FRAME equ 0x31                     ; DPL-3 interrupt gate: records its frame
 GATE_DPL0  equ 0x32                     ; DPL-0 interrupt gate
 POST_PORT  equ 0x80                     ; a port the bitmap denies
@@ -24,6 +26,8 @@ frame      equ SCRATCH                  ; 8 dwords recorded by frame_isr
 
 kmain:
         SETDESC C_CONF0, 0, 0xFFFFF, 0x9E, FL_G_D
+        SETDESC UCODE_NP, 0, 0xFFFFF, ACC_CODE3 & 0x7F, FL_G_D
+        SETDESC UCODE_4K, 0, 0xFFF, ACC_CODE3, FL_D
         SETGATE GATE_FRAME, frame_isr, GATE_INT3
         SETGATE GATE_DPL0, frame_isr, GATE_INT0
         mov dx, DEBUGCON_PORT
@@ -56,6 +60,30 @@ kmain:
         PVAL "fs", edx
         PVAL "gs", esi
         NL
+
+; ---- IRET to ring 3 with a bad frame faults at ring 0, before anything is loaded ----
+%macro IRETCHECK 5                      ; name, SS, ESP... CS, EIP
+        CHECK %1, %%r
+        EXCBASE %%f
+        push dword %2
+        push dword USTACK_TOP
+        push dword 0x2
+        push dword %3
+        push dword %4
+%%f:    iretd
+%%r:    add esp, 20                     ; a faulting IRET popped nothing
+        ENDCHECK
+        %5
+%endmacro
+        IRETCHECK "iret-ss-rpl-not-cs-rpl",  KDATA,    UCODE,    u_never, {}
+        IRETCHECK "iret-ss-null",            0,        UCODE,    u_never, {}
+        IRETCHECK "iret-ss-dpl0-rpl3",       KDATA | 3, UCODE,   u_never, {}
+        IRETCHECK "iret-ss-code",            UCODE,    UCODE,    u_never, {}
+        ; (no check for a not-present SS: the SDM's IRET pseudo-code says #SS(selector), its exception
+        ;  list says #NP(selector); Bochs raises #NP. Left out until the SDM agrees with itself.)
+        IRETCHECK "iret-cs-data",            UDATA,    UDATA,    u_never, {}
+        IRETCHECK "iret-cs-not-present",     UDATA,    UCODE_NP, u_never, {}
+        IRETCHECK "iret-eip-beyond-limit",   UDATA,    UCODE_4K, 0x1000,  {}
 
 ; ---- INT n from ring 3 through a DPL-3 gate: the frame on the SS0:ESP0 stack ----
         mov eax, u_int_frame
@@ -157,6 +185,11 @@ frame_hook:
 .ret:   ret
 
 ; ================= ring-3 code =================
+u_never:                                ; the IRET checks above never get here
+        PRINT "FAIL iret reached ring 3"
+        NL
+        jmp $
+
 u_regs:
         mov [user_regs + 8], esp
         pushfd
