@@ -2,8 +2,10 @@
  * Decoded basic blocks, cached by physical address (decode once, execute many times).
  *
  * A block is a run of instructions that ends at a control transfer or a state change (the table's
- * `end`), at 32 instructions, or before an instruction that starts on the next page. Blocks are found by
- * (physical address, CS base, CS.D); blocks also link to their successors so that a loop does not look
+ * `end`), at 32 instructions, or before an instruction that starts on the next page or may cross into it
+ * (such an instruction is a block of its own, whose bytes lie on two physical pages that paging need not
+ * place side by side). Blocks are found by (physical address, CS base, CS.D) and the core also checks the
+ * linear start and CS limit (two linear pages may map one physical page); blocks also link to their successors so that a loop does not look
  * anything up. A store that overlaps a block's bytes (tracked per 64-byte line) invalidates that block
  * (self-modifying code; SDM Vol. 3A 8.1.3) and bumps the link generation so no stale link is followed.
  */
@@ -25,20 +27,32 @@ export class Block {
   fn: BlockFn | null = null;
   /** Sum of the static costs of all instructions. */
   readonly cost: number;
+  /** Physical pages the block's bytes lie on (one or two). */
+  readonly pages: readonly number[];
   constructor(
     readonly insns: Insn[],
     readonly startEip: number,
     readonly pa: number,
     readonly csBase: number,
     readonly code32: boolean,
-    /** Physical pages the block's bytes lie on (one or two). */
-    readonly pages: readonly number[],
-    /** Physical address of the block's last byte. */
+    /** Physical base of the second page when the block's (only) instruction crosses a page, else -1. */
+    readonly pa2: number,
+    /** Physical address of the block's last byte (on the second page when pa2 >= 0). */
     readonly endPa: number,
+    /** CS limit the block was decoded under (fetches beyond it decode as #GP). */
+    readonly csLimit: number,
   ) {
     let sum = 0;
     for (const i of insns) sum += i.cost;
     this.cost = sum;
+    this.pages = pa2 >= 0 ? [pa >>> 12, pa2 >>> 12] : [pa >>> 12];
+  }
+
+  /** Whether the block's bytes overlap the physical range [pa, end]. */
+  overlaps(pa: number, end: number): boolean {
+    if (this.pa2 < 0) return this.pa <= end && this.endPa >= pa;
+    const firstEnd = this.pa | 0xfff;
+    return (this.pa <= end && firstEnd >= pa) || (this.pa2 <= end && this.endPa >= pa);
   }
 
   /** Static cost of the first k instructions. */
@@ -88,8 +102,17 @@ export class BlockCache {
   }
 
   private markLines(b: Block, delta: number): void {
-    const last = Math.min(b.endPa >>> LINE_SHIFT, this.codeLine.length - 1);
-    for (let l = b.pa >>> LINE_SHIFT; l <= last; l++) this.codeLine[l] += delta;
+    if (b.pa2 < 0) {
+      this.markRange(b.pa, b.endPa, delta);
+    } else {
+      this.markRange(b.pa, b.pa | 0xfff, delta);
+      this.markRange(b.pa2, b.endPa, delta);
+    }
+  }
+
+  private markRange(pa: number, endPa: number, delta: number): void {
+    const last = Math.min(endPa >>> LINE_SHIFT, this.codeLine.length - 1);
+    for (let l = pa >>> LINE_SHIFT; l <= last; l++) this.codeLine[l] += delta;
   }
 
   /**
@@ -107,7 +130,7 @@ export class BlockCache {
     if (!list) return false;
     let dropped = false;
     for (const b of list) {
-      if (b.valid && b.pa <= end && b.endPa >= pa) {
+      if (b.valid && b.overlaps(pa, end)) {
         this.drop(b);
         dropped = true;
       }

@@ -6,12 +6,15 @@
  * CR0: reserved bits are ignored and read back as zero (SDM 2.5; #GP on them exists only for bits 63:32
  * in 64-bit mode), ET is hardwired to 1 (P6 family and later), PG without PE and NW without CD raise
  * #GP(0). CR4: a bit of a feature the model does not implement is reserved and raises #GP(0).
- * CR3 is stored as written (32-bit paging ignores its low bits). Changing PE, PG, CR3 or CR4 tells the
- * run loop to refetch (Brk.REFETCH): decoded blocks and their links depend on the mode and mappings.
+ * CR3 is stored as written (32-bit paging ignores its low bits).
  *
- * Leaves out (system-architecture issue): paging itself (PG is stored, linear = physical still), the TLB
- * flushes that CR0.PG/WP, CR3 and CR4.PGE/PSE writes imply, the FPU's use of MP/EM/TS/NE, AM alignment
- * checks, caching (CD/NW), and the VMX fixed-bit rules for CR0/CR4 (VT-x issue).
+ * TLB invalidation follows SDM Vol. 3A 4.10.4.1: MOV to CR3 drops non-global translations; a change of
+ * CR0.PG or CR0.WP, or of CR4.PGE or CR4.PSE, drops all of them (WP: the TLB caches write permission
+ * computed under it). PE/PG changes switch translation on or off; PE and AM changes re-evaluate the
+ * segment fast paths (type checks exist only in protected mode; AM enables alignment checking).
+ *
+ * Leaves out: the FPU's use of MP/EM/NE (no x87 is modelled; WAIT uses MP and TS), caching (CD/NW), and
+ * the VMX fixed-bit rules for CR0/CR4 (VT-x issue).
  */
 import type { CoreState } from "./core-state.ts";
 import { Brk } from "./core-state.ts";
@@ -33,10 +36,11 @@ export const CR0_DEFINED =
 
 /**
  * CR4 bits the model implements: TSD (RDTSC privilege), DE (DR4/DR5 #UD), PCE (RDPMC privilege) and MCE
- * (accepted as Bochs does: no machine check is ever raised). Paging adds PSE and PGE, the VT-x issue VMXE;
+ * (accepted as Bochs does: no machine check is ever raised), PSE (4 MiB pages) and PGE (global pages);
+ * the VT-x issue adds VMXE;
  * VME/PVI (virtual-8086), PAE and the SSE bits stay reserved.
  */
-export const CR4_IMPLEMENTED = Cr4.TSD | Cr4.DE | Cr4.MCE | Cr4.PCE;
+export const CR4_IMPLEMENTED = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.MCE | Cr4.PGE | Cr4.PCE;
 
 /** Load CR0 as MOV CR0 / LMSW do: validate, then store (reserved bits dropped, ET set). */
 export function writeCr0(c: CoreState, value: number): void {
@@ -45,19 +49,24 @@ export function writeCr0(c: CoreState, value: number): void {
   if ((v & Cr0.NW) !== 0 && (v & Cr0.CD) === 0) fault(Vector.GP, 0);
   const changed = c.cr0 ^ v;
   c.cr0 = v >>> 0;
-  if ((changed & (Cr0.PE | Cr0.PG)) !== 0) c.brk |= Brk.REFETCH;
+  if ((changed & (Cr0.PE | Cr0.PG)) !== 0) c.pagingModeChanged();
+  else if ((changed & Cr0.WP) !== 0) c.flushTlb(true);
+  if ((changed & (Cr0.PE | Cr0.AM)) !== 0) c.refreshSegmentChecks();
+  if ((changed & Cr0.PE) !== 0) c.brk |= Brk.REFETCH;
 }
 
 export function writeCr3(c: CoreState, value: number): void {
   c.cr3 = value >>> 0;
-  c.brk |= Brk.REFETCH;
+  c.flushTlb(false);
 }
 
 export function writeCr4(c: CoreState, value: number): void {
   if ((value & ~CR4_IMPLEMENTED) !== 0) fault(Vector.GP, 0);
   const v = value >>> 0;
-  if (v !== c.cr4 >>> 0) c.brk |= Brk.REFETCH;
+  const changed = (c.cr4 ^ v) >>> 0;
   c.cr4 = v;
+  if ((changed & (Cr4.PGE | Cr4.PSE)) !== 0) c.flushTlb(true);
+  else if (changed !== 0) c.brk |= Brk.REFETCH;
 }
 
 /** MOV from CRn. CR1 and CR5-CR7 do not exist: #UD (SDM MOV CR). */

@@ -1,16 +1,22 @@
 /**
  * The architectural state of one IA-32 logical processor and its memory-access paths.
  *
- * Registers live in typed arrays; EFLAGS is lazy (flags.ts). Memory accesses take a linear address;
- * with paging off (this issue) the physical address equals it. RAM is read directly through a DataView;
- * everything outside RAM goes to the SystemBus. Writes to RAM pages that hold decoded code are reported
- * to the decoded-block cache (self- and cross-modifying code, SDM Vol. 3A 8.1.3).
+ * Registers live in typed arrays; EFLAGS is lazy (flags.ts). Memory accesses take a linear address and
+ * translate it through the TLB (tlb.ts; page walks in paging.ts, SDM Vol. 3A 4.3); RAM is read directly
+ * through a DataView, everything outside RAM goes to the SystemBus. Writes to RAM pages that hold
+ * decoded code are reported to the decoded-block cache (self- and cross-modifying code, SDM 8.1.3);
+ * writes to ROM pages are discarded. Segment checks (limit, type, alignment) are applied by whoever forms
+ * the linear address (execute/operands.ts ea(), the stack operations here, string instructions) through
+ * segCheck/segment-checks.ts.
  *
- * Leaves out: paging and segment limit checks (system-architecture layer), A20 masking.
+ * Leaves out: A20 masking, memory types.
  */
 import { FlagOp, type FlagState, materialize } from "./flags.ts";
 import { Eflags } from "./registers.ts";
 import { NULL_BUS, type SystemBus } from "./system-bus.ts";
+import { walk } from "./paging.ts";
+import { identityMap, Tlb } from "./tlb.ts";
+import { checkSegmentAccess, segmentNeedsChecks } from "./segment-checks.ts";
 
 /** Reasons the run loop must stop after the current instruction (bits of CoreState.brk). */
 export const enum Brk {
@@ -24,12 +30,22 @@ export const enum Brk {
   EXTERNAL = 16,
   /** State that the block cache depends on changed (CS, mode, paging). */
   REFETCH = 32,
+  /** An input or shadow needs the instruction-boundary logic (interrupt, NMI, STI/MOV SS shadow). */
+  EVENT = 64,
 }
 
 // Hot paths use local constants: tsx/esbuild compile each file alone, so an imported const enum member
 // (Reg.ESP) is a property load at run time, not an inlined number.
 const ESP = 4;
 const SS = 2;
+
+/** Bits of CoreState.pageFlags. */
+export const enum PageFlag {
+  /** The page holds decoded instructions: stores must be reported to the block cache. */
+  CODE = 1,
+  /** Read-only memory: stores are discarded. */
+  ROM = 2,
+}
 
 export interface CoreOptions {
   /** Guest RAM, physical addresses 0 .. ram.length - 1. Shared by all cores of a machine. */
@@ -65,7 +81,7 @@ export class CoreState implements FlagState {
   cs32 = true;
   /** SS.B: 32-bit stack pointer (ESP rather than SP). */
   ss32 = true;
-  cpl = 0;
+  private _cpl = 0;
 
   // System registers (SDM Vol. 3A 2.4, 2.5)
   cr0 = 0x60000010;
@@ -89,8 +105,14 @@ export class CoreState implements FlagState {
   readonly ram: Uint8Array;
   readonly ramView: DataView;
   readonly ramSize: number;
-  /** Non-zero for each 4 KiB RAM page that holds decoded instructions. */
-  readonly codePage: Uint8Array;
+  /** PageFlag bits for each 4 KiB RAM page: decoded instructions on it, read-only memory. */
+  readonly pageFlags: Uint8Array;
+  /** The TLB (null while paging is off) and its current read/write views for this CPL (tlb.ts). */
+  tlb: Tlb | null = null;
+  tlbR: Int32Array = identityMap();
+  tlbW: Int32Array = identityMap();
+  /** Per segment register: 0 when accesses need no check (segment-checks.ts), else 1. */
+  readonly segCheck = new Uint8Array(6);
   bus: SystemBus;
 
   // Accounting and run control
@@ -99,8 +121,9 @@ export class CoreState implements FlagState {
   /** Instructions retired since reset. */
   icount = 0;
   brk = 0;
-  /** Interrupts and single-step traps are blocked until after the next instruction (SDM 6.8.3). */
-  interruptShadow = false;
+  /** Events blocked at the next instruction boundary (SDM 6.8.3): 0 none, 1 maskable interrupts (after
+   * STI), 2 interrupts, NMI and debug traps (after MOV SS / POP SS). */
+  inhibit = 0;
   halted = false;
   shutdown = false;
   /** Called when a store of `len` bytes hits a page with decoded code; returns true when it
@@ -112,103 +135,79 @@ export class CoreState implements FlagState {
     this.ram = opts.ram;
     this.ramView = new DataView(opts.ram.buffer, opts.ram.byteOffset, opts.ram.byteLength);
     this.ramSize = opts.ram.length;
-    this.codePage = new Uint8Array(Math.ceil(opts.ram.length / 4096) + 1);
+    this.pageFlags = new Uint8Array(Math.ceil(opts.ram.length / 4096) + 1);
     this.bus = opts.bus ?? NULL_BUS;
   }
 
-  // ---- linear memory access (paging is not modelled yet: physical = linear) ----
+  // ---- linear memory access (SDM Vol. 3A 3.1: segment base + offset = linear; 4.3: linear -> physical) ----
+  //
+  // Fast path: the current TLB view answers in one load (0 = walk needed), the physical address is in
+  // RAM, the access stays within its page, and (stores) the page holds neither decoded code nor ROM.
+  // Everything else takes the *Slow paths below, which are exact.
 
   read8(lin: number): number {
-    const pa = lin >>> 0;
-    if (pa < this.ramSize) return this.ram[pa];
-    return this.bus.readPhys(pa, 1) & 0xff;
+    const e = this.tlbR[lin >>> 12];
+    if (e !== 0) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize) return this.ram[pa];
+    }
+    return this.readSlow(lin, 1, false);
   }
 
   read16(lin: number): number {
-    const pa = lin >>> 0;
-    if (pa < this.ramSize - 1) return this.ramView.getUint16(pa, true);
-    return this.read8(lin) | (this.read8(lin + 1) << 8);
+    const e = this.tlbR[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) !== 0xfff) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize) return this.ramView.getUint16(pa, true);
+    }
+    return this.readSlow(lin, 2, false);
   }
 
   /** Returns a signed 32-bit value. */
   read32(lin: number): number {
-    const pa = lin >>> 0;
-    if (pa < this.ramSize - 3) return this.ramView.getInt32(pa, true);
-    if (pa >= this.ramSize && (pa & 3) === 0) return this.bus.readPhys(pa, 4) | 0;
-    return this.read16(lin) | (this.read16(lin + 2) << 16);
+    const e = this.tlbR[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) <= 0xffc) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize) return this.ramView.getInt32(pa, true);
+    }
+    return this.readSlow(lin, 4, false) | 0;
   }
 
   write8(lin: number, v: number): void {
-    const pa = lin >>> 0;
-    if (pa < this.ramSize) {
-      this.ram[pa] = v;
-      if (this.codePage[pa >>> 12] !== 0) this.codeWritten(pa, 1);
-      return;
+    const e = this.tlbW[lin >>> 12];
+    if (e !== 0) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
+        this.ram[pa] = v;
+        return;
+      }
     }
-    this.bus.writePhys(pa, 1, v & 0xff);
+    this.writeSlow(lin, 1, v, false);
   }
 
   write16(lin: number, v: number): void {
-    const pa = lin >>> 0;
-    if (pa < this.ramSize - 1) {
-      this.ramView.setUint16(pa, v, true);
-      if ((this.codePage[pa >>> 12] | this.codePage[(pa + 1) >>> 12]) !== 0) this.codeWritten(pa, 2);
-      return;
+    const e = this.tlbW[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) !== 0xfff) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
+        this.ramView.setUint16(pa, v, true);
+        return;
+      }
     }
-    this.write8(lin, v);
-    this.write8(lin + 1, v >> 8);
+    this.writeSlow(lin, 2, v, false);
   }
 
   write32(lin: number, v: number): void {
-    const pa = lin >>> 0;
-    if (pa < this.ramSize - 3) {
-      this.ramView.setInt32(pa, v, true);
-      if ((this.codePage[pa >>> 12] | this.codePage[(pa + 3) >>> 12]) !== 0) this.codeWritten(pa, 4);
-      return;
+    const e = this.tlbW[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) <= 0xffc) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
+        this.ramView.setInt32(pa, v, true);
+        return;
+      }
     }
-    if (pa >= this.ramSize && (pa & 3) === 0) {
-      this.bus.writePhys(pa, 4, v);
-      return;
-    }
-    this.write16(lin, v);
-    this.write16(lin + 2, v >> 16);
+    this.writeSlow(lin, 4, v, false);
   }
-
-  // ---- implicit supervisor-mode accesses (SDM Vol. 3A 4.6: GDT, LDT, IDT and TSS accesses are
-  // supervisor-mode accesses whatever the CPL) ----
-
-  readSys8(lin: number): number {
-    return this.read8(lin);
-  }
-
-  readSys16(lin: number): number {
-    return this.read16(lin);
-  }
-
-  readSys32(lin: number): number {
-    return this.read32(lin);
-  }
-
-  writeSys8(lin: number, v: number): void {
-    this.write8(lin, v);
-  }
-
-  writeSys16(lin: number, v: number): void {
-    this.write16(lin, v);
-  }
-
-  writeSys32(lin: number, v: number): void {
-    this.write32(lin, v);
-  }
-
-  /** MOV SS, POP SS and STI (when it sets IF) block interrupts, NMIs and single-step traps until the
-   * next instruction has executed (SDM Vol. 3A 6.8.3). */
-  setInterruptShadow(): void {
-    this.interruptShadow = true;
-  }
-
-  /** The hidden part of segment register `seg` changed (segments.ts calls this after every load). */
-  segmentLoaded(_seg: number): void {}
 
   readN(lin: number, size: number): number {
     return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);
@@ -218,6 +217,204 @@ export class CoreState implements FlagState {
     if (size === 4) this.write32(lin, v);
     else if (size === 2) this.write16(lin, v);
     else this.write8(lin, v);
+  }
+
+  // ---- implicit supervisor-mode accesses (SDM Vol. 3A 4.6: GDT, LDT, IDT and TSS accesses are
+  // supervisor-mode accesses whatever the CPL) ----
+
+  readSys8(lin: number): number {
+    return this.readSlow(lin, 1, true);
+  }
+
+  readSys16(lin: number): number {
+    return this.readSlow(lin, 2, true);
+  }
+
+  readSys32(lin: number): number {
+    return this.readSlow(lin, 4, true) | 0;
+  }
+
+  writeSys8(lin: number, v: number): void {
+    this.writeSlow(lin, 1, v, true);
+  }
+
+  writeSys16(lin: number, v: number): void {
+    this.writeSlow(lin, 2, v, true);
+  }
+
+  writeSys32(lin: number, v: number): void {
+    this.writeSlow(lin, 4, v, true);
+  }
+
+  /**
+   * Physical address of `lin` for a read or write; `sys` marks an implicit supervisor-mode access.
+   * Walks the page tables on a TLB miss (may raise #PF).
+   */
+  translate(lin: number, write: boolean, sys: boolean): number {
+    if (this.tlb === null) return lin >>> 0;
+    const t = this.tlb;
+    const user = !sys && this._cpl === 3;
+    const view = user ? (write ? t.userWrite : t.userRead) : write ? t.supWrite : t.supRead;
+    const e = view[lin >>> 12];
+    if (e !== 0) return (e ^ lin ^ 1) >>> 0;
+    return walk(this, lin, write, user);
+  }
+
+  private readSlow(lin: number, size: number, sys: boolean): number {
+    const inPage = 4096 - (lin & 0xfff);
+    const pa = this.translate(lin, false, sys);
+    if (size <= inPage) return this.readPhys(pa, size);
+    // Crosses a page: both translations must succeed before the access (SDM 4.7 reports the first
+    // faulting byte's page in CR2).
+    const pa2 = this.translate((lin + inPage) | 0, false, sys);
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= this.readPhys(k < inPage ? pa + k : pa2 + k - inPage, 1) << (8 * k);
+    return size === 4 ? v | 0 : v;
+  }
+
+  private writeSlow(lin: number, size: number, v: number, sys: boolean): void {
+    const inPage = 4096 - (lin & 0xfff);
+    const pa = this.translate(lin, true, sys);
+    if (size <= inPage) {
+      this.writePhys(pa, size, v);
+      return;
+    }
+    const pa2 = this.translate((lin + inPage) | 0, true, sys);
+    for (let k = 0; k < size; k++) this.writePhys(k < inPage ? pa + k : pa2 + k - inPage, 1, v >> (8 * k));
+  }
+
+  /** Read `size` bytes (1, 2 or 4, within one page) at a physical address: RAM or the system bus. */
+  readPhys(pa: number, size: number): number {
+    if (pa + size <= this.ramSize) {
+      return size === 4 ? this.ramView.getInt32(pa, true) : size === 2 ? this.ramView.getUint16(pa, true) : this.ram[pa];
+    }
+    if (pa >= this.ramSize && (pa & (size - 1)) === 0) {
+      const v = this.bus.readPhys(pa, size as 1 | 2 | 4);
+      return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
+    }
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= this.readPhys(pa + k, 1) << (8 * k);
+    return size === 4 ? v | 0 : v;
+  }
+
+  /** Write `size` bytes (within one page) at a physical address: ROM pages ignore stores (SDM 11.3: a
+   * write to ROM has no effect); stores to pages with decoded code are reported to the block cache. */
+  writePhys(pa: number, size: number, v: number): void {
+    if (pa + size <= this.ramSize) {
+      const flags = this.pageFlags[pa >>> 12];
+      if ((flags & PageFlag.ROM) !== 0) return;
+      if (size === 4) this.ramView.setInt32(pa, v, true);
+      else if (size === 2) this.ramView.setUint16(pa, v, true);
+      else this.ram[pa] = v;
+      if ((flags & PageFlag.CODE) !== 0) this.codeWritten(pa, size);
+      return;
+    }
+    if (pa >= this.ramSize && (pa & (size - 1)) === 0) {
+      this.bus.writePhys(pa, size as 1 | 2 | 4, size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff);
+      return;
+    }
+    for (let k = 0; k < size; k++) this.writePhys(pa + k, 1, v >> (8 * k));
+  }
+
+  readPhys32(pa: number): number {
+    return this.readPhys(pa, 4);
+  }
+
+  writePhys32(pa: number, v: number): void {
+    this.writePhys(pa, 4, v);
+  }
+
+  /** Make the RAM pages covering [pa, pa + bytes) read-only memory: stores to them are discarded. */
+  setRomRange(pa: number, bytes: number): void {
+    for (let p = pa >>> 12; p <= (pa + bytes - 1) >>> 12 && p < this.pageFlags.length; p++) {
+      this.pageFlags[p] |= PageFlag.ROM;
+    }
+  }
+
+  // ---- paging state (SDM Vol. 3A 4.1, 4.10.4) ----
+
+  /** CR0.PG or CR0.PE changed: enable or disable translation through the TLB. */
+  pagingModeChanged(): void {
+    const on = (this.cr0 & 0x80000001) === (0x80000001 | 0);
+    if (on && this.tlb === null) this.tlb = new Tlb();
+    else if (!on) this.tlb = null;
+    else this.tlb!.flushAll();
+    this.selectTlbView();
+    this.mappingsChanged();
+  }
+
+  /** INVLPG: drop the translation of the page holding `lin` (SDM Vol. 2 INVLPG). */
+  invalidatePage(lin: number): void {
+    if (this.tlb !== null) this.tlb.invalidatePage(lin >>> 12);
+    this.mappingsChanged();
+  }
+
+  /** MOV to CR3 (non-global entries) or a change of CR0.WP, CR4.PGE/PSE (all entries). */
+  flushTlb(includingGlobal: boolean): void {
+    if (this.tlb !== null) {
+      if (includingGlobal) this.tlb.flushAll();
+      else this.tlb.flushNonGlobal();
+    }
+    this.mappingsChanged();
+  }
+
+  /** Translations changed: decoded-block links may now lead elsewhere (the core overrides this). */
+  protected mappingsChanged(): void {
+    this.brk |= Brk.REFETCH;
+  }
+
+  private selectTlbView(): void {
+    const t = this.tlb;
+    if (t === null) {
+      this.tlbR = this.tlbW = identityMap();
+    } else if (this._cpl === 3) {
+      this.tlbR = t.userRead;
+      this.tlbW = t.userWrite;
+    } else {
+      this.tlbR = t.supRead;
+      this.tlbW = t.supWrite;
+    }
+  }
+
+  /** MOV SS, POP SS and STI (when it sets IF) block interrupts, NMIs and single-step traps until the
+   * next instruction has executed (SDM Vol. 3A 6.8.3). */
+  setInterruptShadow(): void {
+    this.inhibit = 2;
+    this.brk |= Brk.EVENT;
+  }
+
+  /** STI that sets IF: maskable interrupts wait until after the next instruction (SDM Vol. 2 STI). */
+  setStiShadow(): void {
+    if (this.inhibit === 0) this.inhibit = 1;
+    this.brk |= Brk.EVENT;
+  }
+
+  /** The hidden part of segment register `seg` changed (segments.ts calls this after every load). */
+  segmentLoaded(seg: number): void {
+    this.segCheck[seg] = segmentNeedsChecks(this, seg);
+  }
+
+  /** Current privilege level (CS.RPL in protected mode). Changing it switches the TLB's user or
+   * supervisor view and the alignment-check state. */
+  get cpl(): number {
+    return this._cpl;
+  }
+
+  set cpl(v: number) {
+    if (v === this._cpl) return;
+    this._cpl = v;
+    this.selectTlbView();
+    this.refreshSegmentChecks();
+  }
+
+  /** Recompute the fast-path flags of all six segment registers (mode, CPL, CR0.AM or EFLAGS.AC changed). */
+  refreshSegmentChecks(): void {
+    for (let s = 0; s < 6; s++) this.segCheck[s] = segmentNeedsChecks(this, s);
+  }
+
+  /** Checked access to offset `off` of segment `seg` (for handlers that form addresses themselves). */
+  checkSegment(seg: number, off: number, size: number, write: boolean): void {
+    if (this.segCheck[seg] !== 0) checkSegmentAccess(this, seg, off, size, write);
   }
 
   private codeWritten(pa: number, len: number): void {
@@ -253,21 +450,17 @@ export class CoreState implements FlagState {
 
   push(size: number, v: number): void {
     const r = this.regs;
-    if (this.ss32) {
-      const sp = (r[ESP] - size) | 0;
-      this.writeN(this.segBase[SS] + sp, size, v);
-      r[ESP] = sp;
-    } else {
-      const sp = (r[ESP] - size) & 0xffff;
-      this.writeN(this.segBase[SS] + sp, size, v);
-      r[ESP] = (r[ESP] & ~0xffff) | sp;
-    }
+    const sp = this.ss32 ? (r[ESP] - size) | 0 : (r[ESP] - size) & 0xffff;
+    if (this.segCheck[SS] !== 0) checkSegmentAccess(this, SS, sp, size, true);
+    this.writeN((this.segBase[SS] + sp) | 0, size, v);
+    r[ESP] = this.ss32 ? sp : (r[ESP] & ~0xffff) | sp;
   }
 
   /** Read the value on top of the stack without popping it. */
   peek(size: number, offset = 0): number {
     const sp = this.ss32 ? (this.regs[ESP] + offset) | 0 : (this.regs[ESP] + offset) & 0xffff;
-    return this.readN(this.segBase[SS] + sp, size);
+    if (this.segCheck[SS] !== 0) checkSegmentAccess(this, SS, sp, size, false);
+    return this.readN((this.segBase[SS] + sp) | 0, size);
   }
 
   /** Move the stack pointer by delta, honouring SS.B. */
@@ -293,6 +486,7 @@ export class CoreState implements FlagState {
   setEflags(v: number, mask: number): void {
     const e = materialize(this);
     this.eflags = ((e & ~mask) | (v & mask) | Eflags.FIXED1) & ~(0x8 | 0x20 | 0x8000);
+    if (((e ^ this.eflags) & Eflags.AC) !== 0) this.refreshSegmentChecks(); // alignment checking
   }
 
   get protectedMode(): boolean {

@@ -7,10 +7,25 @@
  * overwrite it and a fault restores the faulting instruction's EIP before delivery (SDM Vol. 3A 6.5:
  * faults report the faulting instruction, traps the next one).
  *
+ * Instruction boundaries (SDM Vol. 3A 6.9, priority among simultaneous events): after an instruction
+ * that began with EFLAGS.TF set, a single-step #DB trap (DR6.BS); then a pending NMI (blocked until the
+ * next IRET); then a maskable interrupt from the INTR input when IF = 1, its vector obtained through the
+ * interrupt-acknowledge callback. MOV SS / POP SS block all three for one instruction, STI (when it sets
+ * IF) blocks INTR for one instruction (SDM 6.8.3; as Bochs). While TF is set, a shadow is pending or an
+ * event is deliverable, the core steps one instruction at a time; otherwise it runs whole blocks.
+ * HLT waits for an NMI or an unmasked INTR.
+ *
+ * Instruction fetch translates through the TLB like any read at the current CPL (a fetch fault is a
+ * #PF or #GP with the instruction's own EIP); decoded blocks are found by physical address and must
+ * match the linear start, CS base, limit and size they were decoded for.
+ *
  * Cycle accounting here is the static cost of each instruction plus what handlers add; the platform
  * layer replaces the costs with a CPU profile's table and the cache model's latencies.
+ *
+ * Leaves out: single-step traps between the iterations of a REP string instruction (the trap comes after
+ * the whole instruction), data and I/O breakpoints of DR0-DR3, SMI/INIT (platform issue).
  */
-import { Brk, CoreState, type CoreOptions } from "./core-state.ts";
+import { Brk, CoreState, PageFlag, type CoreOptions } from "./core-state.ts";
 import { Block, BlockCache, COMPILE_THRESHOLD, MAX_BLOCK_INSNS } from "./block-cache.ts";
 import { compileBlock } from "./block-compiler.ts";
 import { Decoder } from "./decoder.ts";
@@ -21,10 +36,19 @@ import { Eflags, Seg } from "./registers.ts";
 import { SimulationError } from "./simulation-error.ts";
 import { EXEC_TABLE } from "./execute/index.ts";
 import { costOf } from "./timing.ts";
+import { applyPowerOnReset } from "./reset-state.ts";
+import { debugRegisters } from "./debug-registers.ts";
 
 const RECENT_SLOTS = 4096;
 
 const raiseUd = (): never => fault(Vector.UD);
+const raiseGp = (): never => fault(Vector.GP, 0);
+
+const TF = 0x100;
+const IF = 0x200;
+/** CoreState.inhibit after MOV SS / POP SS (1, after STI, blocks maskable interrupts only). */
+const INHIBIT_ALL = 2;
+const DR6_BS = 1 << 14;
 
 export type StopReason = "budget" | "halt" | "shutdown" | "exit";
 
@@ -41,6 +65,19 @@ export class Core extends CoreState {
   faultIndex = 0;
   /** Compile hot blocks (false: interpret only, for comparison and debugging). */
   jit = true;
+  /** The INTR input (level) and a latched NMI (SDM 6.7, 6.7.1). */
+  private intrLine = false;
+  private nmiPending = false;
+  /** NMIs are blocked from the delivery of one until the next IRET (SDM 6.7.1). */
+  nmiBlocked = false;
+  /** A single-step trap is due at the next instruction boundary. */
+  private singleStepDue = false;
+  /** Returns the vector of the interrupt the INTR input signals (the interrupt-acknowledge cycle). */
+  interruptAcknowledge: () => number = () => {
+    throw new SimulationError("INTR asserted but no interrupt controller acknowledges it", {
+      core: this.id, eip: this.eip, dump: this.dump(),
+    });
+  };
   /** Direct-mapped cache in front of the block map, for transfers no link predicts (RET, jump tables). */
   private readonly recent: (Block | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
 
@@ -50,9 +87,39 @@ export class Core extends CoreState {
     this.onCodeWrite = (pa, len) => {
       const page = pa >>> 12;
       const hit = this.blocks.invalidateRange(pa, len);
-      if (hit && !this.blocks.hasBlocks(page)) this.codePage[page] = 0;
+      if (hit && !this.blocks.hasBlocks(page)) this.pageFlags[page] &= ~PageFlag.CODE;
       return hit;
     };
+    this.reset();
+  }
+
+  /** Power-up / RESET (SDM Vol. 3A 9.1.1): the reset state, empty TLB and decoded-block cache. */
+  reset(): void {
+    applyPowerOnReset(this);
+    this.intrLine = false;
+    this.nmiPending = false;
+    this.nmiBlocked = false;
+    this.singleStepDue = false;
+    this.inhibit = 0;
+    this.blocks.clear();
+    this.recent.fill(undefined);
+  }
+
+  /** Drive the INTR input (level-triggered): the interrupt is taken when IF = 1 (SDM 6.8.1). */
+  setIntr(level: boolean): void {
+    this.intrLine = level;
+    if (level) this.brk |= Brk.EVENT;
+  }
+
+  /** Signal an NMI (edge: latched until delivered; SDM 6.7). */
+  nmi(): void {
+    this.nmiPending = true;
+    this.brk |= Brk.EVENT;
+  }
+
+  protected override mappingsChanged(): void {
+    this.blocks.linkGen++;
+    this.brk |= Brk.REFETCH;
   }
 
   /** Ask the core to stop after the current instruction with StopReason "exit". */
@@ -71,22 +138,93 @@ export class Core extends CoreState {
     const stopAt = this.icount + budget;
     let prev: Block | null = null;
     for (;;) {
-      if (this.shutdown) return "shutdown";
-      if (this.halted) return "halt";
       const brk = this.brk;
       if (brk !== 0) {
         this.brk = 0;
         if (brk & Brk.EXIT) return "exit";
         if (brk & Brk.SHUTDOWN) return "shutdown";
-        if (brk & Brk.HALT) return "halt";
+        prev = null; // SMC, REFETCH, an event or a shadow: follow no link
         if (brk & Brk.EXTERNAL) return "budget";
-        prev = null; // SMC or REFETCH: follow no link
+      }
+      if (this.shutdown) return "shutdown";
+      if (((this.eflags & TF) | this.inhibit) !== 0 || this.halted || this.singleStepDue || this.nmiPending ||
+          (this.intrLine && (this.eflags & IF) !== 0)) {
+        const why = this.boundary(stopAt);
+        if (why !== null) return why;
+        prev = null;
+        continue;
       }
       const left = stopAt - this.icount;
       if (left <= 0) return "budget";
-      const b = this.nextBlock(prev);
+      const b = this.fetchBlock(prev);
+      if (b === null) {
+        prev = null;
+        continue;
+      }
       this.execBlock(b, left < b.insns.length ? left : b.insns.length);
       prev = b;
+    }
+  }
+
+  /**
+   * The slow instruction boundary: deliver what is due in SDM 6.9 priority order, or step exactly one
+   * instruction (TF set or a shadow in force). Returns a stop reason, or null to go on.
+   */
+  private boundary(stopAt: number): StopReason | null {
+    const inhibit = this.inhibit;
+    if (this.singleStepDue && inhibit !== INHIBIT_ALL) {
+      this.singleStepDue = false;
+      debugRegisters(this)[6] |= DR6_BS;
+      this.deliverExternalOrTrap(Vector.DB, EventKind.EXCEPTION);
+      return null;
+    }
+    if (inhibit === 0) {
+      if (this.nmiPending && !this.nmiBlocked) {
+        this.nmiPending = false;
+        this.nmiBlocked = true;
+        this.deliverExternalOrTrap(Vector.NMI, EventKind.EXTERNAL);
+        return null;
+      }
+      if (this.intrLine && (this.eflags & IF) !== 0) {
+        const vector = this.interruptAcknowledge() & 0xff;
+        this.deliverExternalOrTrap(vector, EventKind.EXTERNAL);
+        return null;
+      }
+    }
+    if (this.halted) return "halt";
+    if (this.icount >= stopAt) return "budget";
+    const tf = (this.eflags & TF) !== 0;
+    this.inhibit = 0;
+    const before = this.icount;
+    const b = this.fetchBlock(null);
+    if (b !== null) this.execBlock(b, 1);
+    if (tf && this.icount > before) this.singleStepDue = true;
+    return null;
+  }
+
+  /** Deliver an event at an instruction boundary (saved EIP: the next instruction); wakes from HLT. */
+  private deliverExternalOrTrap(vector: number, kind: EventKind): void {
+    this.halted = false;
+    try {
+      deliverEvent(this, vector, -1, this.eip, kind);
+    } catch (e) {
+      if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, this.eip);
+      else throw e;
+    }
+    this.brk |= Brk.REFETCH;
+  }
+
+  /**
+   * The block at CS:EIP, or null when fetching it faulted (the fault has been delivered). A fetch fault
+   * (#PF, or #GP beyond the CS limit) belongs to the instruction at EIP.
+   */
+  private fetchBlock(prev: Block | null): Block | null {
+    try {
+      return this.nextBlock(prev);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      this.raise(e.vector, e.errorCode, this.eip);
+      return null;
     }
   }
 
@@ -98,11 +236,17 @@ export class Core extends CoreState {
       if (prev.link2Eip === eip && prev.link2 !== null) return prev.link2;
     }
     const csBase = this.segBase[1]; // CS
-    const pa = (csBase + eip) >>> 0;
+    const lin = (csBase + eip) | 0;
+    const e = this.tlbR[lin >>> 12];
+    const pa = e !== 0 ? (e ^ lin ^ 1) >>> 0 : this.translate(lin, false, false);
     const slot = (pa ^ (pa >>> 11)) & (RECENT_SLOTS - 1);
     let b = this.recent[slot];
-    if (b === undefined || b.pa !== pa || !b.valid || b.csBase !== csBase || b.code32 !== this.cs32) {
-      b = this.blocks.lookup(pa, csBase, this.cs32) ?? this.decodeBlock(pa, csBase, eip);
+    if (b === undefined || b.pa !== pa || !b.valid || b.startEip !== eip || b.csBase !== csBase ||
+        b.code32 !== this.cs32 || b.csLimit !== this.segLimit[1] || b.pa2 >= 0) {
+      b = this.blocks.lookup(pa, csBase, this.cs32);
+      if (b === undefined || b.startEip !== eip || b.csLimit !== this.segLimit[1] || !this.secondPageMatches(b)) {
+        b = this.decodeBlock(pa, csBase, eip);
+      }
       this.recent[slot] = b;
     }
     if (prev !== null && this.blocks.linkGen === gen) {
@@ -123,35 +267,60 @@ export class Core extends CoreState {
     return b;
   }
 
+  /** A block whose first instruction crosses into a second page is valid only while that page still
+   * maps to the same physical page (the translation may fault: the fetch of that instruction faults). */
+  private secondPageMatches(b: Block): boolean {
+    if (b.pa2 < 0) return true;
+    const lin2 = ((b.csBase + b.startEip) | 0xfff) + 1;
+    return (this.translate(lin2 | 0, false, false) & ~0xfff) === b.pa2;
+  }
+
   private decodeBlock(pa: number, csBase: number, eip: number): Block {
     const code32 = this.cs32;
+    const csLimit = this.segLimit[1] >>> 0;
     const insns: Insn[] = [];
     const page0 = pa >>> 12;
-    let pages = [page0];
+    const linPage0 = ((csBase + eip) | 0) >>> 12;
+    let pa2 = -1;
     let off = eip;
     let endPa = pa;
     for (;;) {
-      const i = this.decoder.decode(this, csBase, off, code32);
+      const lin = (csBase + off) | 0;
+      // An instruction that may cross into the next page starts a block of its own, so that the second
+      // page is translated only when that instruction is about to execute.
+      if (insns.length > 0 && (lin & 0xfff) > 0xff0) break;
+      const i = this.decoder.decode(this, csBase, off, code32, csLimit);
       insns.push(i);
-      endPa = (csBase + off + i.len - 1) >>> 0;
-      if (endPa >>> 12 !== page0 && pages.length === 1) pages = [page0, endPa >>> 12];
+      const lastLin = (lin + i.len - 1) | 0;
+      if (lastLin >>> 12 !== linPage0) {
+        pa2 = this.translate(lastLin, false, false) & ~0xfff;
+        endPa = pa2 | (lastLin & 0xfff);
+      } else {
+        endPa = pa + ((lastLin - ((csBase + eip) | 0)) | 0);
+      }
+      if (i.row !== null && (i.row.operands[0] === "Jb" || i.row.operands[0] === "Jv") && (i.imm >>> 0) > csLimit) {
+        i.exec = guardTarget(i.exec, i, csLimit);
+      }
       off = i.nextEip;
       if (i.row === null || i.row.end !== undefined) break;
       if (i.rep !== 0 && i.row.rep !== undefined) break; // REP string ops set EIP themselves
       if (insns.length >= MAX_BLOCK_INSNS) break;
-      if (((csBase + off) >>> 12) !== page0 || pages.length > 1) break;
+      if (((csBase + off) | 0) >>> 12 !== linPage0 || pa2 >= 0) break;
     }
     let before = 0;
     for (const i of insns) {
       i.cyclesBefore = before;
       before += i.cost;
     }
-    const b = new Block(insns, eip, pa, csBase, code32, pages, endPa);
-    for (const p of pages) {
-      if (p * 4096 < this.ramSize) this.codePage[p] = 1;
-    }
+    const b = new Block(insns, eip, pa, csBase, code32, pa2, endPa, this.segLimit[1]);
+    this.markCode(page0);
+    if (pa2 >= 0) this.markCode(pa2 >>> 12);
     this.blocks.insert(b);
     return b;
+  }
+
+  private markCode(page: number): void {
+    if (page < this.pageFlags.length - 1) this.pageFlags[page] |= PageFlag.CODE;
   }
 
   private execBlock(b: Block, n: number): void {
@@ -213,15 +382,16 @@ export class Core extends CoreState {
     this.brk |= Brk.REFETCH;
   }
 
-  /** Deliver an external interrupt (the platform calls this when IF=1 and a vector is pending). */
+  /** Deliver an external interrupt now, at the current instruction boundary, whatever IF says (tests and
+   * callers that model the acknowledge themselves; the platform drives setIntr instead). */
   interrupt(vector: number): void {
-    this.halted = false;
-    deliverEvent(this, vector, -1, this.eip, EventKind.EXTERNAL);
-    this.brk |= Brk.REFETCH;
+    this.deliverExternalOrTrap(vector, EventKind.EXTERNAL);
   }
 
-  /** Multiboot-1 entry state (Multiboot spec 3.2): flat 32-bit protected mode, paging off, IF = 0. */
+  /** Multiboot-1 entry state (Multiboot spec 3.2): flat 32-bit protected mode, paging off, IF = 0; the
+   * general registers the loader does not set are zero. */
   resetToFlat32(eip: number): void {
+    this.regs.fill(0);
     this.cr0 = 0x60000011; // PE, ET; CD/NW as after reset
     this.setFlatSegments();
     this.eflags = Eflags.FIXED1;
@@ -229,6 +399,8 @@ export class Core extends CoreState {
     this.eip = eip;
     this.halted = false;
     this.shutdown = false;
+    this.pagingModeChanged();
+    this.refreshSegmentChecks();
     this.blocks.clear();
   }
 
@@ -246,4 +418,18 @@ export class Core extends CoreState {
     this.cpl = 0;
   }
 
+}
+
+/**
+ * Wrap a relative branch whose target lies beyond the CS limit: taking it raises #GP(0) with the branch's
+ * own EIP (SDM Vol. 2 JMP, CALL, Jcc, LOOP: "If the target offset is beyond the code segment limit").
+ * JMP and CALL check before anything happens (no return address is pushed); a conditional branch faults
+ * only when taken.
+ */
+function guardTarget(exec: Insn["exec"], i: Insn, csLimit: number): Insn["exec"] {
+  if (i.row!.end === "jump") return raiseGp;
+  return (c, insn) => {
+    exec(c, insn);
+    if ((c.eip >>> 0) > csLimit) raiseGp();
+  };
 }

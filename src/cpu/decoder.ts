@@ -17,6 +17,7 @@ import { Insn, type ExecFn } from "./insn.ts";
 import { Seg, ZERO_REG } from "./registers.ts";
 import { fault, Vector } from "./exceptions.ts";
 import type { CoreState } from "./core-state.ts";
+import { memOperandSize, writesMemOperand } from "./memory-operand.ts";
 
 /** Returns the handler for a decoded instruction (the executor's factory registry). */
 export type HandlerSelector = (i: Insn, row: IsaRow) => ExecFn;
@@ -95,9 +96,10 @@ export class Decoder {
 
   /**
    * Decode the instruction at offset `eip` of the code segment whose linear base is `csBase`.
-   * `code32` is the CS D bit. Bytes are read with c.read8 (fetch faults propagate to the caller).
+   * `code32` is the CS D bit, `csLimit` the CS limit: an instruction with a byte beyond it raises #GP(0)
+   * when executed (SDM Vol. 3A 5.3). Bytes are read with c.read8 (fetch faults propagate to the caller).
    */
-  decode(c: CoreState, csBase: number, eip: number, code32: boolean): Insn {
+  decode(c: CoreState, csBase: number, eip: number, code32: boolean, csLimit = 0xffffffff): Insn {
     const i = new Insn(udHandler);
     i.eip = eip;
     const ipMask = code32 ? -1 : 0xffff;
@@ -105,6 +107,7 @@ export class Decoder {
     let len = 0;
     const next = (): number => {
       if (len >= MAX_INSN_LEN) throw TOO_LONG;
+      if (pos >>> 0 > csLimit) throw TOO_LONG; // beyond the CS limit: #GP(0) too (SDM Vol. 3A 5.3)
       const b = c.read8((csBase + pos) | 0);
       pos = (pos + 1) & ipMask;
       len++;
@@ -231,6 +234,10 @@ export class Decoder {
     }
     if (row.lockable !== true || i.rm >= 0) {
       if (lock) return; // LOCK on a non-lockable instruction or register destination: #UD
+    }
+    if (i.rm < 0) {
+      i.msize = memOperandSize(row, opsize);
+      i.mwrite = i.msize !== 0 && writesMemOperand(row);
     }
     i.cost = 1;
     i.exec = this.select(i, row);

@@ -32,6 +32,10 @@ export class Insn {
   scale = 0;
   disp = 0;
   seg = Seg.DS;
+  /** Bytes the memory operand accesses (0: none or register form) and whether it is written: the
+   * effective-address calculation checks them against the segment (memory-operand.ts). */
+  msize = 0;
+  mwrite = false;
   /** Whether a segment-override prefix was given (string instructions' source segment). */
   segOverride = false;
   /** First and second immediates; for Jb/Jv the absolute target offset; for Ap the offset (imm2 = selector). */

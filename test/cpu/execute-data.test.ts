@@ -149,7 +149,7 @@ table("XLAT loads AL from [(E)BX + zero-extended AL]", [
 table("LAHF and SAHF move SF ZF AF PF CF through AH", [
   { name: "lahf with all arithmetic flags (host: AH = D7H)", code: [0x9f], eflags: CF | PF | AF | ZF | SF | OF, regs: { eax: 0xffffffff }, expect: { regs: { eax: 0xffffd7ff } } },
   { name: "lahf with no flags: AH = 02H (bit 1)", code: [0x9f], eflags: 0, regs: { eax: 0 }, expect: { regs: { eax: 0x0200 } } },
-  { name: "lahf does not copy OF, TF, IF, DF", code: [0x9f], eflags: OF | 0x700, regs: { eax: 0 }, expect: { regs: { eax: 0x0200 } } },
+  { name: "lahf does not copy OF, IF, DF (TF set would single-step the next instruction)", code: [0x9f], eflags: OF | 0x600, regs: { eax: 0 }, expect: { regs: { eax: 0x0200 } } },
   { name: "sahf with AH = FFH sets the five flags, keeps OF", code: [0x9e], eflags: OF, regs: { eax: 0xff00 }, expect: { eflags: OF | 0xd7 } },
   { name: "sahf with AH = 00H clears them, bit 1 stays 1", code: [0x9e], eflags: 0xd7 | OF, regs: { eax: 0 }, expect: { eflags: OF | 0x2 } },
   { name: "sahf ignores AH bits 1, 3, 5", code: [0x9e], eflags: 0, regs: { eax: 0x2a00 }, expect: { eflags: 0x2 } },

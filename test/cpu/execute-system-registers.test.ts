@@ -22,6 +22,15 @@ function exec(code: readonly number[], setup: (c: Core) => void) {
   return { c, o: run(c, 20) };
 }
 
+/** CR3 -> a page directory at 0x10000 whose first PDE maps the low 4 MiB (RAM) 1:1 through 4 KiB pages. */
+function identityPageTables(c: Core): void {
+  const pd = 0x10000, pt = 0x11000;
+  const v = new DataView(c.ram.buffer);
+  v.setUint32(pd, pt | 3, true);
+  for (let p = 0; p < 1024; p++) v.setUint32(pt + p * 4, (p << 12) | 3, true);
+  c.cr3 = pd;
+}
+
 describe("MOV CR0, r32 (0F 22 C0) validates and stores CR0", () => {
   const cases: { name: string; write: number; read?: number; gp?: true }[] = [
     { name: "PE ET NE", write: 0x00000031, read: 0x00000031 },
@@ -37,7 +46,10 @@ describe("MOV CR0, r32 (0F 22 C0) validates and stores CR0", () => {
   it.each(cases.map((t) => [t.name, t] as const))("%s", (_n, t) => {
     // mov cr0,eax / mov ebx,cr0 (0F 20 C3)
     const code = [0x0f, 0x22, 0xc0, 0x0f, 0x20, 0xc3];
-    const { c, o } = exec(code, (c) => (c.regs[Reg.EAX] = t.write | 0));
+    const { c, o } = exec(code, (c) => {
+      c.regs[Reg.EAX] = t.write | 0;
+      identityPageTables(c); // PG = 1 must find the code mapped (32-bit paging, SDM 4.3)
+    });
     if (t.gp) {
       expect(o).toEqual({ vector: GP, errorCode: 0, eip: CODE });
       expect(c.cr0 >>> 0).toBe(0x60000011);
@@ -51,8 +63,8 @@ describe("MOV CR0, r32 (0F 22 C0) validates and stores CR0", () => {
 describe("MOV CR4, r32 (0F 22 E0) accepts only the bits of implemented features", () => {
   const bits: [string, number, boolean][] = [
     ["TSD", 1 << 2, true], ["DE", 1 << 3, true], ["MCE", 1 << 6, true], ["PCE", 1 << 8, true],
-    ["VME", 1 << 0, false], ["PVI", 1 << 1, false], ["PSE (no paging yet)", 1 << 4, false],
-    ["PAE", 1 << 5, false], ["PGE (no paging yet)", 1 << 7, false], ["OSFXSR", 1 << 9, false],
+    ["VME", 1 << 0, false], ["PVI", 1 << 1, false], ["PSE", 1 << 4, true],
+    ["PAE", 1 << 5, false], ["PGE", 1 << 7, true], ["OSFXSR", 1 << 9, false],
     ["OSXMMEXCPT", 1 << 10, false], ["VMXE (until the VT-x issue)", 1 << 13, false], ["bit 31", 1 << 31, false],
   ];
   it.each(bits)("%s", (_n, bit, ok) => {

@@ -55,6 +55,7 @@ function btExec(i: Insn, row: IsaRow): ExecFn {
     // Offset DIV width is an arithmetic shift; the byte displacement is size * that.
     let a = offsetOf(c, i) + (off >> shift) * size;
     a = i.a16 ? a & 0xffff : a | 0;
+    c.checkSegment(i.seg, a, size, op !== 0);
     const lin = (c.segBase[i.seg] + a) | 0;
     const v = c.readN(lin, size);
     const b = off & (bits - 1);

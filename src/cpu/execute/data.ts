@@ -57,12 +57,16 @@ function setcc(i: Insn): ExecFn {
 /** XLAT: AL = [seg:(E)BX + zero-extended AL], the sum wrapped to the address size. */
 function xlat32(c: CoreState, i: Insn): void {
   const r = c.regs;
-  c.setReg(Reg.EAX, 1, c.read8((c.segBase[i.seg] + r[Reg.EBX] + (r[Reg.EAX] & 0xff)) | 0));
+  const off = (r[Reg.EBX] + (r[Reg.EAX] & 0xff)) | 0;
+  c.checkSegment(i.seg, off, 1, false);
+  c.setReg(Reg.EAX, 1, c.read8((c.segBase[i.seg] + off) | 0));
 }
 
 function xlat16(c: CoreState, i: Insn): void {
   const r = c.regs;
-  c.setReg(Reg.EAX, 1, c.read8((c.segBase[i.seg] + ((r[Reg.EBX] + (r[Reg.EAX] & 0xff)) & 0xffff)) | 0));
+  const off = (r[Reg.EBX] + (r[Reg.EAX] & 0xff)) & 0xffff;
+  c.checkSegment(i.seg, off, 1, false);
+  c.setReg(Reg.EAX, 1, c.read8((c.segBase[i.seg] + off) | 0));
 }
 
 const SAHF_FLAGS = Eflags.SF | Eflags.ZF | Eflags.AF | Eflags.PF | Eflags.CF;

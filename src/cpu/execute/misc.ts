@@ -45,6 +45,7 @@ function cli(c: CoreState): void {
 
 function sti(c: CoreState): void {
   checkIopl(c);
+  if ((c.eflags & Eflags.IF) === 0) c.setStiShadow();
   c.setEflags(Eflags.IF, Eflags.IF);
 }
 

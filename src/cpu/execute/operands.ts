@@ -5,6 +5,7 @@
  */
 import type { CoreState } from "../core-state.ts";
 import type { Insn } from "../insn.ts";
+import { checkSegmentAccess } from "../segment-checks.ts";
 
 /** Offset (effective address) of the memory operand, wrapped to the address size. */
 export function offsetOf(c: CoreState, i: Insn): number {
@@ -13,12 +14,18 @@ export function offsetOf(c: CoreState, i: Insn): number {
   return i.a16 ? a & 0xffff : a | 0;
 }
 
-/** Linear address of the memory operand (segment base + effective address). */
+/**
+ * Linear address of the memory operand (segment base + effective address), after the segment checks
+ * for the access the decoder recorded (i.msize bytes, written when i.mwrite; segment-checks.ts). The
+ * check is one byte load for a flat segment.
+ */
 export function ea(c: CoreState, i: Insn): number {
   const r = c.regs;
   let a = r[i.base] + (r[i.index] << i.scale) + i.disp;
   if (i.a16) a &= 0xffff;
-  return (c.segBase[i.seg] + a) | 0;
+  const s = i.seg;
+  if (c.segCheck[s] !== 0) checkSegmentAccess(c, s, a, i.msize, i.mwrite);
+  return (c.segBase[s] + a) | 0;
 }
 
 export function readE(c: CoreState, i: Insn, size: number = i.osize): number {

@@ -5,8 +5,9 @@
  * Each instruction computes all its stack addresses first and commits registers last, so a fault in
  * the middle (a bus error now, #SS/#PF with the system layer) leaves ESP and EBP as they were.
  *
- * Leaves out: virtual-8086 mode (PUSHF/POPF IOPL sensitivity, VME), and the stack-limit checks that
- * make ENTER and PUSHA raise #SS (segment limits are the system-architecture layer's).
+ * Every stack access is checked against SS (limit, expand-down; #SS(0)) before it is made.
+ *
+ * Leaves out: virtual-8086 mode (PUSHF/POPF IOPL sensitivity, VME).
  */
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
@@ -14,9 +15,12 @@ import type { ExecTable } from "./registry.ts";
 import { Eflags, Reg, Seg } from "../registers.ts";
 import { loadPoppedFlags } from "./eflags-write.ts";
 
-/** Linear address of stack offset sp, wrapped to the stack-address size. */
-function stackLin(c: CoreState, sp: number): number {
-  return (c.segBase[Seg.SS] + (c.ss32 ? sp : sp & 0xffff)) | 0;
+/** Linear address of stack offset sp, wrapped to the stack-address size, after the SS checks for an
+ * access of `size` bytes (#SS(0) beyond the limit; segment-checks.ts). */
+function stackLin(c: CoreState, sp: number, size: number, write: boolean): number {
+  const off = c.ss32 ? sp | 0 : sp & 0xffff;
+  c.checkSegment(Seg.SS, off, size, write);
+  return (c.segBase[Seg.SS] + off) | 0;
 }
 
 /** ESP after moving the stack pointer by delta (only SP changes with a 16-bit stack). */
@@ -30,7 +34,7 @@ function pusha(c: CoreState, i: Insn): void {
   const size = i.opsize;
   const r = c.regs;
   const sp = r[Reg.ESP];
-  for (let n = 0; n < 8; n++) c.writeN(stackLin(c, sp - (n + 1) * size), size, r[n]);
+  for (let n = 0; n < 8; n++) c.writeN(stackLin(c, sp - (n + 1) * size, size, true), size, r[n]);
   r[Reg.ESP] = movedSp(c, -8 * size);
 }
 
@@ -40,7 +44,7 @@ function popa(c: CoreState, i: Insn): void {
   const r = c.regs;
   const sp = r[Reg.ESP];
   const v = popaScratch;
-  for (let n = 0; n < 8; n++) v[7 - n] = c.readN(stackLin(c, sp + n * size), size);
+  for (let n = 0; n < 8; n++) v[7 - n] = c.readN(stackLin(c, sp + n * size, size, false), size);
   r[Reg.ESP] = movedSp(c, 8 * size);
   for (let n = 0; n < 8; n++) if (n !== Reg.ESP) c.setReg(n, size, v[n]);
 }
@@ -71,17 +75,17 @@ function enter(c: CoreState, i: Insn): void {
   const level = i.imm2 & 0x1f;
   let sp = r[Reg.ESP];
   sp -= size;
-  c.writeN(stackLin(c, sp), size, r[Reg.EBP]);
+  c.writeN(stackLin(c, sp, size, true), size, r[Reg.EBP]);
   const frameTemp = c.ss32 ? sp | 0 : (r[Reg.ESP] & ~0xffff) | (sp & 0xffff);
   if (level > 0) {
     let bp = r[Reg.EBP];
     for (let k = 1; k < level; k++) {
       bp -= size;
       sp -= size;
-      c.writeN(stackLin(c, sp), size, c.readN(stackLin(c, bp), size));
+      c.writeN(stackLin(c, sp, size, true), size, c.readN(stackLin(c, bp, size, false), size));
     }
     sp -= size;
-    c.writeN(stackLin(c, sp), size, frameTemp);
+    c.writeN(stackLin(c, sp, size, true), size, frameTemp);
   }
   sp -= alloc;
   r[Reg.ESP] = c.ss32 ? sp | 0 : (r[Reg.ESP] & ~0xffff) | (sp & 0xffff);
@@ -93,7 +97,7 @@ function leave(c: CoreState, i: Insn): void {
   const size = i.opsize;
   const r = c.regs;
   const bp = r[Reg.EBP];
-  const v = c.readN(stackLin(c, bp), size);
+  const v = c.readN(stackLin(c, bp, size, false), size);
   r[Reg.ESP] = c.ss32 ? (bp + size) | 0 : (r[Reg.ESP] & ~0xffff) | ((bp + size) & 0xffff);
   c.setReg(Reg.EBP, size, v);
 }

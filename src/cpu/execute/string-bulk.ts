@@ -10,7 +10,7 @@
  * that case is also left to the element loop. Stores into pages that hold decoded code are reported as
  * the core's write paths do (self-modifying code, SDM Vol. 3A 8.1.3).
  *
- * Leaves out: segment limit checks and paging (bulkRange is the one place to add them).
+ * Segment checks and paging are bulkRange's: it declines whatever the element loop must handle.
  */
 import type { CoreState } from "../core-state.ts";
 import type { Insn } from "../insn.ts";
@@ -18,23 +18,31 @@ import type { Insn } from "../insn.ts";
 // Local constants rather than imported const enums (see string.ts): registers.ts Reg/Seg, BRK_SMC.
 const EAX = 0, ECX = 1, ESI = 6, EDI = 7, ES = 0;
 const BRK_SMC = 8;
+const PAGE_CODE = 1, PAGE_ROM = 2; // core-state.ts PageFlag
 const PAGE = 4096;
 const TWO32 = 4294967296;
 
 /**
- * Physical offset in c.ram of `len` bytes at offset `off` of segment `seg`, or -1 when the range may not
- * be touched in bulk. Today linear = physical and segment limits are not checked, so this only asks
- * whether the range lies inside RAM. Callers never pass a range that crosses a 4 KiB page; paging will
- * translate the page here, and segment limits will be checked here too.
+ * Physical offset in c.ram of `len` bytes at offset `off` of segment `seg` (read, or written when
+ * `write`), or -1 when the range may not be touched in bulk: the segment needs checks (limit, type,
+ * alignment), the TLB holds no translation allowing the access at this CPL (the element loop then walks
+ * the page tables, faults or sets the accessed/dirty bits), or the page is not plain RAM. Callers never
+ * pass a range that crosses a 4 KiB page.
  */
-export function bulkRange(c: CoreState, seg: number, off: number, len: number): number {
-  const lin = (c.segBase[seg] + off) >>> 0;
-  return lin + len <= c.ramSize ? lin : -1;
+export function bulkRange(c: CoreState, seg: number, off: number, len: number, write: boolean): number {
+  if (c.segCheck[seg] !== 0) return -1;
+  const lin = (c.segBase[seg] + off) | 0;
+  const e = (write ? c.tlbW : c.tlbR)[lin >>> 12];
+  if (e === 0) return -1;
+  const pa = (e ^ lin ^ 1) >>> 0;
+  if (pa + len > c.ramSize) return -1;
+  if (write && (c.pageFlags[pa >>> 12] & PAGE_ROM) !== 0) return -1;
+  return pa;
 }
 
 /** Report a bulk store of `len` bytes within one page to the decoded-block cache, as c.write* do. */
 function storedTo(c: CoreState, pa: number, len: number): void {
-  if (c.codePage[pa >>> 12] !== 0 && c.onCodeWrite(pa, len)) c.brk |= BRK_SMC;
+  if ((c.pageFlags[pa >>> 12] & PAGE_CODE) !== 0 && c.onCodeWrite(pa, len)) c.brk |= BRK_SMC;
 }
 
 /** Elements (of `size` bytes) that fit before the next page boundary of both linear addresses. */
@@ -66,8 +74,8 @@ export function bulkMovs(c: CoreState, i: Insn, max: number): number {
     if (n === 0) break;
     const len = n * size;
     if (si + len > TWO32 || di + len > TWO32) break;
-    const ps = bulkRange(c, i.seg, si, len);
-    const pd = bulkRange(c, ES, di, len);
+    const ps = bulkRange(c, i.seg, si, len, false);
+    const pd = bulkRange(c, ES, di, len, true);
     if (ps < 0 || pd < 0) break;
     if (pd > ps && pd < ps + len) break; // forward overlap: replication semantics, element loop
     c.ram.copyWithin(pd, ps, ps + len);
@@ -94,7 +102,7 @@ export function bulkStos(c: CoreState, i: Insn, max: number): number {
     if (n === 0) break;
     const len = n * size;
     if (di + len > TWO32) break;
-    const pd = bulkRange(c, ES, di, len);
+    const pd = bulkRange(c, ES, di, len, true);
     if (pd < 0) break;
     if (uniform) {
       c.ram.fill(b0, pd, pd + len);
@@ -133,7 +141,7 @@ export function bulkScasb(c: CoreState, i: Insn, max: number, repne: boolean): n
     const di = r[EDI] >>> 0;
     const n = elementsInPage(c, i, -1, di, 1, max - done);
     if (n === 0 || di + n > TWO32) break;
-    const pd = bulkRange(c, ES, di, n);
+    const pd = bulkRange(c, ES, di, n, false);
     if (pd < 0) break;
     let k: number;
     if (repne) {
@@ -163,8 +171,8 @@ export function bulkCmpsb(c: CoreState, i: Insn, max: number, repne: boolean): n
     const di = r[EDI] >>> 0;
     const n = elementsInPage(c, i, si, di, 1, max - done);
     if (n === 0 || si + n > TWO32 || di + n > TWO32) break;
-    const ps = bulkRange(c, i.seg, si, n);
-    const pd = bulkRange(c, ES, di, n);
+    const ps = bulkRange(c, i.seg, si, n, false);
+    const pd = bulkRange(c, ES, di, n, false);
     if (ps < 0 || pd < 0) break;
     let k = 0;
     if (repne) while (k < n && ram[ps + k] !== ram[pd + k]) k++;

@@ -67,13 +67,17 @@ function step(c: CoreState, i: Insn, reg: number): void {
   else r[reg] = (r[reg] + d) | 0;
 }
 
+/** Linear address of the source element DS:[eSI] (segment overridable), checked for a read. */
 function srcLin(c: CoreState, i: Insn): number {
   const si = i.a16 ? c.regs[ESI] & 0xffff : c.regs[ESI];
+  if (c.segCheck[i.seg] !== 0) c.checkSegment(i.seg, si, i.osize, false);
   return (c.segBase[i.seg] + si) | 0;
 }
 
-function dstLin(c: CoreState, i: Insn): number {
+/** Linear address of the destination element ES:[eDI], checked for a read or a write. */
+function dstLin(c: CoreState, i: Insn, write: boolean): number {
   const di = i.a16 ? c.regs[EDI] & 0xffff : c.regs[EDI];
+  if (c.segCheck[ES] !== 0) c.checkSegment(ES, di, i.osize, write);
   return (c.segBase[ES] + di) | 0;
 }
 
@@ -96,20 +100,20 @@ function port(c: CoreState, i: Insn): number {
 const ELEMENT: Record<Op, ExecFn> = {
   movs(c, i) {
     const size = i.osize;
-    c.writeN(dstLin(c, i), size, c.readN(srcLin(c, i), size));
+    c.writeN(dstLin(c, i, true), size, c.readN(srcLin(c, i), size));
     step(c, i, ESI);
     step(c, i, EDI);
   },
   cmps(c, i) {
     const size = i.osize;
     const a = c.readN(srcLin(c, i), size);
-    const b = c.readN(dstLin(c, i), size);
+    const b = c.readN(dstLin(c, i, false), size);
     step(c, i, ESI);
     step(c, i, EDI);
     compare(c, a, b, size);
   },
   stos(c, i) {
-    c.writeN(dstLin(c, i), i.osize, c.regs[EAX]);
+    c.writeN(dstLin(c, i, true), i.osize, c.regs[EAX]);
     step(c, i, EDI);
   },
   lods(c, i) {
@@ -119,14 +123,14 @@ const ELEMENT: Record<Op, ExecFn> = {
   },
   scas(c, i) {
     const size = i.osize;
-    const b = c.readN(dstLin(c, i), size);
+    const b = c.readN(dstLin(c, i, false), size);
     step(c, i, EDI);
     compare(c, c.getReg(EAX, size), b, size);
   },
   ins(c, i) {
     const size = i.osize;
     const v = c.bus.portIn(port(c, i), size as 1 | 2 | 4);
-    c.writeN(dstLin(c, i), size, v);
+    c.writeN(dstLin(c, i, true), size, v);
     step(c, i, EDI);
   },
   outs(c, i) {
@@ -197,6 +201,9 @@ function makeRep(op: Op, cond: number): ExecFn {
 /** Source of one element of MOVS/CMPS/STOS/LODS/SCAS: the same steps as ELEMENT, specialised. */
 function elementSource(op: Op, size: number, a16: boolean): string {
   const off = (r: number) => (a16 ? `(c.regs[${r}] & 0xffff)` : `c.regs[${r}]`);
+  // Segment checks (segment-checks.ts) first, as the element loop's srcLin/dstLin do.
+  const chkSrc = `if (c.segCheck[i.seg] !== 0) c.checkSegment(i.seg, ${off(ESI)}, ${size}, false);`;
+  const chkDst = (write: boolean) => `if (c.segCheck[${ES}] !== 0) c.checkSegment(${ES}, ${off(EDI)}, ${size}, ${write});`;
   const src = `((c.segBase[i.seg] + ${off(ESI)}) | 0)`;
   const dst = `((c.segBase[${ES}] + ${off(EDI)}) | 0)`;
   const adv = (r: number) =>
@@ -204,11 +211,11 @@ function elementSource(op: Op, size: number, a16: boolean): string {
   const d = `const d = (c.eflags & ${DF}) !== 0 ? ${-size} : ${size};`;
   const cmp = `c.fop = ${FLAG_OP_SUB}; c.fa = a; c.fb = b; c.fres = (a - b) | 0; ${flagSize(size)}`;
   switch (op) {
-    case "movs": return `${d} const v = ${memRead(size, src)}; ${memWrite(size, "v", dst)} ${adv(ESI)} ${adv(EDI)}`;
-    case "stos": return `${d} ${memWrite(size, regRead(size, String(EAX)), dst)} ${adv(EDI)}`;
-    case "lods": return `${d} const v = ${memRead(size, src)}; ${adv(ESI)} ${regWrite(size, String(EAX), "v")}`;
-    case "cmps": return `${d} const a = ${memRead(size, src)}; const b = ${memRead(size, dst)}; ${adv(ESI)} ${adv(EDI)} ${cmp}`;
-    case "scas": return `${d} const b = ${memRead(size, dst)}; ${adv(EDI)} const a = ${regRead(size, String(EAX))}; ${cmp}`;
+    case "movs": return `${d} ${chkSrc} ${chkDst(true)} const v = ${memRead(size, src)}; ${memWrite(size, "v", dst)} ${adv(ESI)} ${adv(EDI)}`;
+    case "stos": return `${d} ${chkDst(true)} ${memWrite(size, regRead(size, String(EAX)), dst)} ${adv(EDI)}`;
+    case "lods": return `${d} ${chkSrc} const v = ${memRead(size, src)}; ${adv(ESI)} ${regWrite(size, String(EAX), "v")}`;
+    case "cmps": return `${d} ${chkSrc} ${chkDst(false)} const a = ${memRead(size, src)}; const b = ${memRead(size, dst)}; ${adv(ESI)} ${adv(EDI)} ${cmp}`;
+    case "scas": return `${d} ${chkDst(false)} const b = ${memRead(size, dst)}; ${adv(EDI)} const a = ${regRead(size, String(EAX))}; ${cmp}`;
     default: throw new Error(`string: no compiled form for ${op}`);
   }
 }

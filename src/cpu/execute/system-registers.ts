@@ -82,6 +82,13 @@ const clts: ExecFn = (c) => {
 
 const nothing: ExecFn = () => {};
 
+/** INVLPG m: drop the TLB entry for the page holding m's linear address (SDM Vol. 2 INVLPG). The operand
+ * is not accessed, so no segment check applies beyond the privilege check the row declares. */
+const invlpg: ExecFn = (c, i) => {
+  requireCpl0(c);
+  c.invalidatePage(ea(c, i));
+};
+
 export const REGISTER_EXEC: ExecTable = {
   movFromCr: () => movFromCr,
   movToCr: () => movToCr,
@@ -92,5 +99,5 @@ export const REGISTER_EXEC: ExecTable = {
   clts: () => clts,
   invd: () => nothing,
   wbinvd: () => nothing,
-  invlpg: () => nothing,
+  invlpg: () => invlpg,
 };

@@ -127,6 +127,10 @@ export class SimRunner {
     k.ldtrLimit = 2 * 8 - 1;
     k.idtBase = IDT;
     k.idtLimit = VECTORS * 8 - 1;
+    // No I/O bitmap (a TR limit below a 32-bit TSS's): every port is denied at CPL 3, as Linux denies them
+    // to the host side's user process. (The reset TR, base 0 limit FFFFH, would read a bitmap at 66H.)
+    k.trBase = 0;
+    k.trLimit = 0;
     // User mode as the host runs the snippet.
     setSegment(k, Seg.CS, 0x23, 0, -1, 0xc0fb);
     k.cpl = 3;
