@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Core } from "../../../src/cpu/core.ts";
-import { type Asm, eax, ds, es, fs, gs, ax, far } from "../../../src/guests/asm/index.ts";
+import { type Asm, eax, ds, es, gs, ax, far } from "../../../src/guests/asm/index.ts";
 import {
   G, GP, NP, RING0_STACK, SS, STACK_TOP, STUBS, Sel, TS, TSS, TSS_ESP0, TSS_SS0, acc, descriptor, flat, gate,
   gdtAccess, go, sel, stackDwords, stackWords, sys, type Sys,
