@@ -124,6 +124,8 @@ export class CoreState implements FlagState {
   /** Events blocked at the next instruction boundary (SDM 6.8.3): 0 none, 1 maskable interrupts (after
    * STI), 2 interrupts, NMI and debug traps (after MOV SS / POP SS). */
   inhibit = 0;
+  /** NMIs are blocked from the delivery of one until the next IRET (SDM 6.7.1). */
+  nmiBlocked = false;
   halted = false;
   shutdown = false;
   /** Called when a store of `len` bytes hits a page with decoded code; returns true when it

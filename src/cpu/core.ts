@@ -68,8 +68,6 @@ export class Core extends CoreState {
   /** The INTR input (level) and a latched NMI (SDM 6.7, 6.7.1). */
   private intrLine = false;
   private nmiPending = false;
-  /** NMIs are blocked from the delivery of one until the next IRET (SDM 6.7.1). */
-  nmiBlocked = false;
   /** A single-step trap is due at the next instruction boundary. */
   private singleStepDue = false;
   /** Returns the vector of the interrupt the INTR input signals (the interrupt-acknowledge cycle). */

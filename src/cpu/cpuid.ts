@@ -3,9 +3,9 @@
  * 3-10/3-11 for leaf 1; Vol. 3A 18.7.3 for the TSC frequency leaves 15H/16H).
  *
  * The identity is a Core 2 Quad Q6600-like part (family 6, model 0FH, stepping 0BH) whose feature flags
- * tell the truth about what this model implements now: TSC, MSR (RDMSR/WRMSR), CX8, SEP
- * (SYSENTER/SYSEXIT) and CMOV - no FPU, MMX, SSE, PSE, PAE or local APIC yet. Whoever adds one of those
- * sets its bit here in the same change. The maximum
+ * tell the truth about what this model implements now: DE (CR4.DE), PSE (4 MiB pages), TSC, MSR
+ * (RDMSR/WRMSR), CX8, SEP (SYSENTER/SYSEXIT), PGE (global pages) and CMOV - no FPU, VME, MCE, MMX, SSE,
+ * PAE, PSE-36 or local APIC yet. Whoever adds one of those sets its bit here in the same change. The maximum
  * basic leaf is 16H so that software can read the TSC frequency from leaves 15H/16H.
  *
  * The identity is data (CpuIdentity); a CPU profile replaces it per core with setCpuIdentity() without
@@ -39,7 +39,8 @@ export interface CpuIdentity {
 
 /** CPUID.1:EDX feature bits (SDM Vol. 2A Table 3-11). */
 export const enum CpuidEdx {
-  FPU = 1 << 0, TSC = 1 << 4, MSR = 1 << 5, CX8 = 1 << 8, APIC = 1 << 9, SEP = 1 << 11, CMOV = 1 << 15,
+  FPU = 1 << 0, DE = 1 << 2, PSE = 1 << 3, TSC = 1 << 4, MSR = 1 << 5, CX8 = 1 << 8, APIC = 1 << 9,
+  SEP = 1 << 11, PGE = 1 << 13, CMOV = 1 << 15,
   HTT = 1 << 28,
 }
 
@@ -48,7 +49,8 @@ export const DEFAULT_CPU_IDENTITY: CpuIdentity = {
   maxBasicLeaf: 0x16,
   signature: 0x000006fb,
   featuresEcx: 0,
-  featuresEdx: CpuidEdx.TSC | CpuidEdx.MSR | CpuidEdx.CX8 | CpuidEdx.SEP | CpuidEdx.CMOV,
+  featuresEdx: CpuidEdx.DE | CpuidEdx.PSE | CpuidEdx.TSC | CpuidEdx.MSR | CpuidEdx.CX8 | CpuidEdx.SEP |
+    CpuidEdx.PGE | CpuidEdx.CMOV,
   tscRatioDenominator: 1,
   tscRatioNumerator: 100,
   crystalHz: 24_000_000,

@@ -50,6 +50,7 @@ export function iretFlagMask(c: CoreState, size: number): number {
 }
 
 export function interruptReturn(c: CoreState, size: number): void {
+  c.nmiBlocked = false; // IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1)
   const eip = c.peek(size, 0);
   const sel = c.peek(size, size) & 0xffff;
   const flags = c.peek(size, 2 * size);

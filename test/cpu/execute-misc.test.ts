@@ -129,7 +129,8 @@ describe("CPUID", () => {
     ["leaf 0: max basic leaf 16H and GenuineIntel", 0, 0, [0x16, 0x756e6547, 0x6c65746e, 0x49656e69]],
     // family 6, model 0FH, stepping 0BH; EDX = TSC (4) | MSR (5) | CX8 (8) | SEP (11) | CMOV (15);
     // no FPU (0), PSE (3), PAE (6), APIC (9), MMX (23), SSE (25)
-    ["leaf 1: Q6600-like signature, TSC MSR CX8 SEP CMOV only", 1, 0, [0x000006fb, 0x00010000, 0, 0x00008930]],
+    // EDX bits per SDM Vol. 2A Table 3-11: DE 2, PSE 3, TSC 4, MSR 5, CX8 8, SEP 11, PGE 13, CMOV 15
+    ["leaf 1: Q6600-like signature, DE PSE TSC MSR CX8 SEP PGE CMOV only", 1, 0, [0x000006fb, 0x00010000, 0, 0x0000a93c]],
     ["leaf 2: AL = 01H, null descriptors", 2, 0, [1, 0, 0, 0]],
     ["leaf 4 subleaf 0: no cache levels", 4, 0, [0, 0, 0, 0]],
     ["leaf 7 subleaf 0: no structured extended features", 7, 0, [0, 0, 0, 0]],

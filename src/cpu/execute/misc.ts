@@ -24,6 +24,8 @@ export const PAUSE_EXTRA_CYCLES = 10;
 
 /** CR4.TSD: RDTSC/RDTSCP are privileged (SDM Vol. 3A 2.5). */
 const CR4_TSD = 1 << 2;
+const CR0_MP = 1 << 1;
+const CR0_TS = 1 << 3;
 
 const FLAG_OPS: readonly ExecFn[] = [
   (c) => setArith(c, Eflags.CF, 0), // CLC
@@ -50,6 +52,12 @@ function sti(c: CoreState): void {
 }
 
 function nop(): void {}
+
+/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set (SDM Vol. 2 WAIT; Vol. 3A 2.5 Table 2-2). There
+ * is no x87 unit, so there is never a pending x87 exception to report. */
+function fwait(c: CoreState): void {
+  if ((c.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) fault(Vector.NM);
+}
 
 function pause(c: CoreState): void {
   c.cycles += PAUSE_EXTRA_CYCLES;
@@ -96,6 +104,7 @@ export const MISC_EXEC: ExecTable = {
   cli: () => cli,
   sti: () => sti,
   nop: () => nop,
+  fwait: () => fwait,
   pause: () => pause,
   hlt: () => hlt,
   cpuid: () => cpuid,

@@ -26,5 +26,5 @@ export const MISC_ROWS: readonly IsaRow[] = [
   row("rdtsc", [0x0f, 0x31], "", "rdtsc", "serialize"),
   row("rdtscp", [0x0f, 0x01], "", "rdtscp", "serialize", { modrmByte: 0xf9 }),
   row("ud2", [0x0f, 0x0b], "", "ud", "system"),
-  row("fwait", [0x9b], "", "nop", "nop", { aliases: ["wait"] }),
+  row("fwait", [0x9b], "", "fwait", "nop", { aliases: ["wait"] }),
 ];
