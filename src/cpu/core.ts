@@ -195,8 +195,9 @@ export class Core extends CoreState {
     this.inhibit = 0;
     const before = this.icount;
     const b = this.fetchBlock(null);
-    if (b !== null) this.execBlock(b, 1);
-    if (tf && this.icount > before) this.singleStepDue = true;
+    if (b === null) return null;
+    this.execBlock(b, 1);
+    if (tf && this.icount > before && !enteredSoftwareInterrupt(b.insns[0], this.eip)) this.singleStepDue = true;
     return null;
   }
 
@@ -416,6 +417,15 @@ export class Core extends CoreState {
     this.cpl = 0;
   }
 
+}
+
+/**
+ * INT n, INT3 and INTO (when it vectors) enter their handler with TF cleared and no single-step trap for
+ * the instruction itself (as Bochs; SDM Vol. 3B 17.3.1.4: the handler is not single-stepped).
+ */
+function enteredSoftwareInterrupt(i: Insn, eipAfter: number): boolean {
+  const exec = i.row?.exec;
+  return (exec === "int" || exec === "int3" || exec === "into") && eipAfter !== i.nextEip;
 }
 
 /**
