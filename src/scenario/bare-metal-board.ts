@@ -6,7 +6,7 @@
  *
  * Leaves out: interrupt controllers, timers and every other PC device (the platform issue).
  */
-import { Machine } from "../cpu/machine.ts";
+import { Machine, type MachineOptions } from "../cpu/machine.ts";
 import { Debugcon } from "../devices/debugcon.ts";
 import { IsaDebugExit } from "../devices/isa-debug-exit.ts";
 import { PortBus } from "../devices/port-bus.ts";
@@ -28,9 +28,16 @@ export interface BareMetalBoard {
   postCodes: { port: number; code: number }[];
 }
 
-export function buildBareMetalBoard(ramBytes: number): BareMetalBoard {
+/**
+ * Build the board. `makeMachine` lets a variant board bring its own Machine (the ROM board's serves the
+ * ROM alias below 4 GiB); the ports are mapped on whatever port bus it was given.
+ */
+export function buildBareMetalBoard(
+  ramBytes: number,
+  makeMachine: (opts: MachineOptions) => Machine = (opts) => new Machine(opts),
+): BareMetalBoard {
   const ports = new PortBus();
-  const machine = new Machine({ ramBytes, ports });
+  const machine = makeMachine({ ramBytes, ports });
   const board: BareMetalBoard = { machine, debugcon: new ByteLog(), postCodes: [] };
   ports.map(DEBUGCON_PORT, 1, new Debugcon((b) => board.debugcon.push(b)));
   ports.map(

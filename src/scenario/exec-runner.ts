@@ -9,13 +9,16 @@
  *   instruction limit reached -> 124 (as timeout(1))   malformed image -> 2, saying what is wrong
  *   a vmxsim bug (SimulationError) -> 70 (EX_SOFTWARE)
  *
+ * The run loop itself (runBoard) is shared with the ROM runner (rom-runner.ts), which starts the same
+ * board from the reset vector instead.
+ *
  * Deterministic: no wall clock here; the CLI times the run and prints.
  */
 import { SimulationError } from "../cpu/simulation-error.ts";
 import { Eflags, Reg } from "../cpu/registers.ts";
 import { ImageError } from "../guests/image/image-error.ts";
 import { loadMultiboot, type MultibootBoot } from "../guests/image/multiboot-loader.ts";
-import { buildBareMetalBoard } from "./bare-metal-board.ts";
+import { buildBareMetalBoard, type BareMetalBoard } from "./bare-metal-board.ts";
 
 export const DEFAULT_RAM_MIB = 128;
 export const DEFAULT_QUANTUM_INSNS = 100_000;
@@ -30,15 +33,12 @@ export const ExitStatus = {
 
 export type ExecStop = "debug-exit" | "halt" | "shutdown" | "max-insns" | "bad-image" | "internal-error";
 
-export interface ExecOptions {
-  /** Guest RAM in MiB (default 128, QEMU's default). */
-  ramMiB?: number;
+/** How a board is run, whatever put its core in its start state. */
+export interface RunLoopOptions {
   /** Stop with status 124 after this many instructions. */
   maxInsns?: number;
   /** Instructions per call of core.run (default 100,000); changes nothing the guest sees. */
   quantumInsns?: number;
-  /** Multiboot command line. */
-  cmdline?: string;
   /** Receives debugcon output as it is produced (after each quantum), for streaming. */
   onOutput?: (chunk: Uint8Array) => void;
   /**
@@ -46,12 +46,21 @@ export interface ExecOptions {
    * guest printing forever does not fill the host's memory; `stdout` is then empty.
    */
   retainOutput?: boolean;
+  /** Receives each POST code (port 0x80 or 0x190) after the quantum that wrote it, in order. */
+  onPostCode?: (port: number, code: number) => void;
+}
+
+export interface ExecOptions extends RunLoopOptions {
+  /** Guest RAM in MiB (default 128, QEMU's default). */
+  ramMiB?: number;
+  /** Multiboot command line. */
+  cmdline?: string;
 }
 
 export interface ExecResult {
   status: number;
   stop: ExecStop;
-  /** Everything the guest wrote to debugcon. */
+  /** Everything the guest wrote to debugcon (empty when the caller streamed with retainOutput false). */
   stdout: Uint8Array;
   /** Human-readable notes for stderr (why it stopped, loader remarks, a register dump). */
   notes: string[];
@@ -59,48 +68,58 @@ export interface ExecResult {
   cycles: number;
   /** The raw value written to isa-debug-exit, when that ended the run. */
   debugExitValue?: number;
+  /** POST codes written (empty when the caller streamed with retainOutput false). */
   postCodes: { port: number; code: number }[];
   boot?: MultibootBoot;
 }
 
 const hex8 = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 
-export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult {
-  const ramMiB = opts.ramMiB ?? DEFAULT_RAM_MIB;
-  const quantum = opts.quantumInsns ?? DEFAULT_QUANTUM_INSNS;
-  const maxInsns = opts.maxInsns;
+/** Check the run-loop options shared by every runner (throws RangeError: a caller's bug, not input). */
+export function checkRunOptions(opts: RunLoopOptions): void {
+  const { maxInsns, quantumInsns } = opts;
   if (maxInsns !== undefined && !(Number.isSafeInteger(maxInsns) && maxInsns > 0)) {
     throw new RangeError(`maxInsns must be a positive integer, got ${maxInsns}`);
   }
-  if (!(Number.isSafeInteger(quantum) && quantum > 0)) throw new RangeError(`quantumInsns must be a positive integer, got ${quantum}`);
-  const board = buildBareMetalBoard(ramMiB * 1024 * 1024);
-  const core = board.machine.core;
-  const notes: string[] = [];
-  const result = (status: number, stop: ExecStop, boot?: MultibootBoot): ExecResult => ({
-    status, stop, stdout: board.debugcon.slice(), notes, instructions: core.icount, cycles: core.cycles,
-    debugExitValue: board.debugExit?.value, postCodes: board.postCodes, boot,
-  });
-
-  let boot: MultibootBoot;
-  try {
-    boot = loadMultiboot(image, board.machine.ram, { cmdline: opts.cmdline });
-  } catch (e) {
-    if (!(e instanceof ImageError)) throw e;
-    notes.push(`bad image: ${e.message}`);
-    return result(ExitStatus.BAD_IMAGE, "bad-image");
+  if (quantumInsns !== undefined && !(Number.isSafeInteger(quantumInsns) && quantumInsns > 0)) {
+    throw new RangeError(`quantumInsns must be a positive integer, got ${quantumInsns}`);
   }
-  notes.push(...boot.notes);
-  core.resetToFlat32(boot.entry);
-  core.regs[Reg.EAX] = boot.eax;
-  core.regs[Reg.EBX] = boot.ebx;
+}
 
+/** The ExecResult of a board as it stands. */
+export function boardResult(
+  board: BareMetalBoard, notes: string[], status: number, stop: ExecStop, boot?: MultibootBoot,
+): ExecResult {
+  const core = board.machine.core;
+  return {
+    status, stop, stdout: board.debugcon.slice(), notes, instructions: core.icount, cycles: core.cycles,
+    debugExitValue: board.debugExit?.value, postCodes: board.postCodes.slice(), boot,
+  };
+}
+
+/**
+ * Run a board whose core is already in its start state until the guest ends the run (debug-exit, HLT
+ * with nothing to wake it, triple fault), the instruction limit is reached or vmxsim fails; shared by
+ * the Multiboot runner below and the ROM runner (rom-runner.ts).
+ */
+export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: string[], boot?: MultibootBoot): ExecResult {
+  checkRunOptions(opts);
+  const core = board.machine.core;
+  const quantum = opts.quantumInsns ?? DEFAULT_QUANTUM_INSNS;
+  const maxInsns = opts.maxInsns;
+  const result = (status: number, stop: ExecStop) => boardResult(board, notes, status, stop, boot);
   const retain = opts.retainOutput ?? true;
   let flushed = 0;
+  let postFlushed = 0;
   const flush = () => {
     const log = board.debugcon;
     if (opts.onOutput && log.length > flushed) opts.onOutput(log.slice(flushed));
     if (retain) flushed = log.length;
     else log.clear();
+    const codes = board.postCodes;
+    if (opts.onPostCode) for (let k = postFlushed; k < codes.length; k++) opts.onPostCode(codes[k].port, codes[k].code);
+    if (retain) postFlushed = codes.length;
+    else codes.length = 0;
   };
   try {
     for (;;) {
@@ -109,16 +128,16 @@ export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult
         const left = maxInsns - core.icount;
         if (left <= 0) {
           notes.push(`instruction limit reached: ${maxInsns} instructions executed, next eip=${hex8(core.eip)}`);
-          return result(ExitStatus.MAX_INSNS, "max-insns", boot);
+          return result(ExitStatus.MAX_INSNS, "max-insns");
         }
         if (left < budget) budget = left;
       }
       const why = core.run(budget);
       flush();
-      if (why === "exit") return result(board.debugExit!.status, "debug-exit", boot);
+      if (why === "exit") return result(board.debugExit!.status, "debug-exit");
       if (why === "shutdown") {
         notes.push(`triple fault: the core shut down (eip=${hex8(core.eip)}); registers:\n${core.dump()}`);
-        return result(ExitStatus.TRIPLE_FAULT, "shutdown", boot);
+        return result(ExitStatus.TRIPLE_FAULT, "shutdown");
       }
       if (why === "halt") {
         const ifSet = (core.getEflags() & Eflags.IF) !== 0;
@@ -127,13 +146,33 @@ export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult
             ? `halted with interrupts enabled at eip=${hex8(core.eip)}, but this board has no interrupt source to wake the core`
             : `halted with interrupts disabled at eip=${hex8(core.eip)}; nothing can wake the core`,
         );
-        return result(ExitStatus.HALT, "halt", boot);
+        return result(ExitStatus.HALT, "halt");
       }
     }
   } catch (e) {
     flush();
     if (!(e instanceof SimulationError)) throw e;
     notes.push(`internal error (a vmxsim bug, not the guest's): ${e.message}`);
-    return result(ExitStatus.INTERNAL_ERROR, "internal-error", boot);
+    return result(ExitStatus.INTERNAL_ERROR, "internal-error");
   }
+}
+
+export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult {
+  checkRunOptions(opts);
+  const board = buildBareMetalBoard((opts.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024);
+  const core = board.machine.core;
+  const notes: string[] = [];
+  let boot: MultibootBoot;
+  try {
+    boot = loadMultiboot(image, board.machine.ram, { cmdline: opts.cmdline });
+  } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    notes.push(`bad image: ${e.message}`);
+    return boardResult(board, notes, ExitStatus.BAD_IMAGE, "bad-image");
+  }
+  notes.push(...boot.notes);
+  core.resetToFlat32(boot.entry);
+  core.regs[Reg.EAX] = boot.eax;
+  core.regs[Reg.EBX] = boot.ebx;
+  return runBoard(board, opts, notes, boot);
 }
