@@ -5,4 +5,10 @@
  */
 export const KERNELS: readonly string[] = [
   "realmode", // reset vector, real-mode segments and IVT, 32-bit prefixes, PE on and off (SDM 9.1, 9.9, 20.1)
+  "exceptions",
+  "segments",
+  "callgates",
+  "rings",
+  "paging",
+  "shadows",
 ];
