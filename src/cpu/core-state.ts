@@ -109,6 +109,7 @@ export class CoreState implements FlagState {
   readonly pageFlags: Uint8Array;
   /** The TLB (null while paging is off) and its current read/write views for this CPL (tlb.ts). */
   tlb: Tlb | null = null;
+  private tlbStore: Tlb | null = null;
   tlbR: Int32Array = identityMap();
   tlbW: Int32Array = identityMap();
   /** Per segment register: 0 when accesses need no check (segment-checks.ts), else 1. */
@@ -338,9 +339,13 @@ export class CoreState implements FlagState {
   /** CR0.PG or CR0.PE changed: enable or disable translation through the TLB. */
   pagingModeChanged(): void {
     const on = (this.cr0 & 0x80000001) === (0x80000001 | 0);
-    if (on && this.tlb === null) this.tlb = new Tlb();
-    else if (!on) this.tlb = null;
-    else this.tlb!.flushAll();
+    if (on) {
+      // The arrays (16 MiB) are allocated once and kept while paging is off, emptied.
+      this.tlb = this.tlbStore ??= new Tlb();
+      this.tlb.flushAll();
+    } else {
+      this.tlb = null;
+    }
     this.selectTlbView();
     this.mappingsChanged();
   }

@@ -6,12 +6,12 @@
  */
 import type { ExecFn } from "../insn.ts";
 import { getCF, condition } from "../flags.ts";
-import { ea, offsetOf } from "./operands.ts";
+import { checkTarget, ea, offsetOf } from "./operands.ts";
 
 const cache = new Map<string, ExecFn>();
 
 /** Helpers that templates may call by name. */
-const HELPERS = { getCF, condition, ea, offsetOf };
+const HELPERS = { getCF, condition, ea, offsetOf, checkTarget };
 const HELPER_NAMES = Object.keys(HELPERS);
 const HELPER_VALUES = Object.values(HELPERS);
 

@@ -18,7 +18,7 @@ import { fault, Vector } from "../exceptions.ts";
 import { Eflags } from "../registers.ts";
 import { farCall, farJump, farReturn } from "../far-transfer.ts";
 import { interruptReturn } from "../interrupt-return.ts";
-import { ea, jumpTo, readE } from "./operands.ts";
+import { checkTarget, ea, jumpTo, readE } from "./operands.ts";
 
 /** Read a far pointer m16:16 / m16:32 at the memory operand: [offset, selector]. */
 function readFarPointer(c: CoreState, i: Insn): [number, number] {
@@ -46,9 +46,10 @@ export const CONTROL_EXEC: ExecTable = {
         },
   call: (i) => compile(`call_rel${i.opsize * 8}`, `c.push(${i.opsize}, i.nextEip); c.eip = i.imm;`),
   callInd: () => (c: CoreState, i: Insn) => {
-    const target = readE(c, i, i.opsize);
+    const target = i.opsize === 2 ? readE(c, i, 2) & 0xffff : readE(c, i, 4);
+    checkTarget(c, target); // before the push: a fault leaves ESP as it was
     c.push(i.opsize, i.nextEip);
-    jumpTo(c, i, target);
+    c.eip = target;
   },
   callFar: (i, row) =>
     row.operands[0] === "Ap"
@@ -57,10 +58,11 @@ export const CONTROL_EXEC: ExecTable = {
           const [off, sel] = readFarPointer(c, ii);
           farCall(c, sel, off, ii.opsize, ii.nextEip);
         },
+  // The return address is checked against the CS limit before ESP moves (a #GP leaves ESP unchanged).
   ret: (i, row) =>
     row.operands.length === 0
-      ? compile(`ret${i.opsize * 8}`, `const t = c.pop(${i.opsize}); c.eip = ${i.opsize === 2 ? "t & 0xffff" : "t"};`)
-      : compile(`ret${i.opsize * 8}_imm`, `const t = c.pop(${i.opsize}); c.adjustSp(i.imm); c.eip = ${i.opsize === 2 ? "t & 0xffff" : "t"};`),
+      ? compile(`ret${i.opsize * 8}`, `const t = c.peek(${i.opsize})${i.opsize === 2 ? " & 0xffff" : ""}; checkTarget(c, t); c.adjustSp(${i.opsize}); c.eip = t;`)
+      : compile(`ret${i.opsize * 8}_imm`, `const t = c.peek(${i.opsize})${i.opsize === 2 ? " & 0xffff" : ""}; checkTarget(c, t); c.adjustSp(${i.opsize} + i.imm); c.eip = t;`),
   retFar: (i, row) =>
     row.operands.length === 0
       ? (c: CoreState, ii: Insn) => farReturn(c, ii.opsize, 0)

@@ -6,6 +6,7 @@
 import type { CoreState } from "../core-state.ts";
 import type { Insn } from "../insn.ts";
 import { checkSegmentAccess } from "../segment-checks.ts";
+import { fault } from "../exceptions.ts";
 
 /** Offset (effective address) of the memory operand, wrapped to the address size. */
 export function offsetOf(c: CoreState, i: Insn): number {
@@ -56,7 +57,15 @@ export function sx(v: number, size: number): number {
   return size === 4 ? v | 0 : size === 2 ? (v << 16) >> 16 : (v << 24) >> 24;
 }
 
+/** A near branch target (already wrapped to the operand size) must lie within the CS limit, else #GP(0)
+ * at the branch (SDM Vol. 2 JMP, CALL, RET). */
+export function checkTarget(c: CoreState, target: number): void {
+  if (target >>> 0 > c.segLimit[1] >>> 0) fault(13, 0);
+}
+
 /** Set EIP to a branch target, wrapping to 16 bits for a 16-bit operand size. */
 export function jumpTo(c: CoreState, i: Insn, target: number): void {
-  c.eip = i.opsize === 2 ? target & 0xffff : target | 0;
+  const t = i.opsize === 2 ? target & 0xffff : target | 0;
+  checkTarget(c, t);
+  c.eip = t;
 }
