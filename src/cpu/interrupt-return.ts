@@ -51,6 +51,8 @@ export function iretFlagMask(c: CoreState, size: number): number {
 
 export function interruptReturn(c: CoreState, size: number): void {
   c.nmiBlocked = false; // IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1)
+  // Task return: hardware task switching is not modelled (checked before any pop, as Bochs does).
+  if (c.protectedMode && (c.eflags & NT) !== 0) fault(GP, 0);
   const eip = c.peek(size, 0);
   const sel = c.peek(size, size) & 0xffff;
   const flags = c.peek(size, 2 * size);
@@ -62,7 +64,6 @@ export function interruptReturn(c: CoreState, size: number): void {
     c.setEflags(flags, size === 4 ? REAL_MODE_32 : 0xffff);
     return;
   }
-  if ((c.eflags & NT) !== 0) fault(GP, 0); // task return: hardware task switching is not modelled
   if ((sel & 0xfffc) === 0) fault(GP, 0);
   const d = fetchDescriptor(c, sel, GP);
   const rpl = sel & 3;
