@@ -12,7 +12,8 @@
  * next IRET); then a maskable interrupt from the INTR input when IF = 1, its vector obtained through the
  * interrupt-acknowledge callback. MOV SS / POP SS block all three for one instruction, STI (when it sets
  * IF) blocks INTR for one instruction (SDM 6.8.3; as Bochs). While TF is set, a shadow is pending or an
- * event is deliverable, the core steps one instruction at a time; otherwise it runs whole blocks.
+ * event is deliverable (or EFLAGS.RF must be cleared after the next instruction), the core steps one
+ * instruction at a time; otherwise it runs whole blocks.
  * HLT waits for an NMI or an unmasked INTR.
  *
  * Instruction fetch translates through the TLB like any read at the current CPL (a fetch fault is a
@@ -37,6 +38,7 @@ import { SimulationError } from "./simulation-error.ts";
 import { EXEC_TABLE } from "./execute/index.ts";
 import { costOf } from "./timing.ts";
 import { applyPowerOnReset } from "./reset-state.ts";
+import { setSegment } from "./segments.ts";
 import { debugRegisters } from "./debug-registers.ts";
 
 const RECENT_SLOTS = 4096;
@@ -45,6 +47,7 @@ const raiseUd = (): never => fault(Vector.UD);
 const raiseGp = (): never => fault(Vector.GP, 0);
 
 const TF = 0x100;
+const RF = 0x10000;
 const IF = 0x200;
 /** CoreState.inhibit after MOV SS / POP SS (1, after STI, blocks maskable interrupts only). */
 const INHIBIT_ALL = 2;
@@ -145,7 +148,7 @@ export class Core extends CoreState {
         if (brk & Brk.EXTERNAL) return "budget";
       }
       if (this.shutdown) return "shutdown";
-      if (((this.eflags & TF) | this.inhibit) !== 0 || this.halted || this.singleStepDue || this.nmiPending ||
+      if (((this.eflags & (TF | RF)) | this.inhibit) !== 0 || this.halted || this.singleStepDue || this.nmiPending ||
           (this.intrLine && (this.eflags & IF) !== 0)) {
         const why = this.boundary(stopAt);
         if (why !== null) return why;
@@ -192,12 +195,17 @@ export class Core extends CoreState {
     if (this.halted) return "halt";
     if (this.icount >= stopAt) return "budget";
     const tf = (this.eflags & TF) !== 0;
+    const rf = (this.eflags & RF) !== 0;
     this.inhibit = 0;
     const before = this.icount;
     const b = this.fetchBlock(null);
     if (b === null) return null;
     this.execBlock(b, 1);
-    if (tf && this.icount > before && !enteredSoftwareInterrupt(b.insns[0], this.eip)) this.singleStepDue = true;
+    if (this.icount > before) {
+      // RF lasts for one instruction: it is cleared when the next one completes (SDM Vol. 3B 17.3.1.1).
+      if (rf) this.eflags &= ~RF;
+      if (tf && !enteredSoftwareInterrupt(b.insns[0], this.eip)) this.singleStepDue = true;
+    }
     return null;
   }
 
@@ -404,17 +412,12 @@ export class Core extends CoreState {
   }
 
   private setFlatSegments(): void {
+    this.cpl = 0;
     for (let s = 0; s < 6; s++) {
       const code = s === Seg.CS;
-      this.segSel[s] = code ? 0x08 : 0x10;
-      this.segBase[s] = 0;
-      this.segLimit[s] = -1;
       // present, DPL 0, code execute/read or data read/write, accessed; G and D/B set
-      this.segAttr[s] = (code ? 0x9b : 0x93) | 0xc000;
+      setSegment(this, s, code ? 0x08 : 0x10, 0, -1, (code ? 0x9b : 0x93) | 0xc000);
     }
-    this.cs32 = true;
-    this.ss32 = true;
-    this.cpl = 0;
   }
 
 }

@@ -14,6 +14,7 @@ import type { CoreState } from "./core-state.ts";
 import { cpuIdentityOf } from "./cpuid.ts";
 import { debugRegisters, DR6_FIXED1, DR7_FIXED1 } from "./debug-registers.ts";
 import { Eflags } from "./registers.ts";
+import { setSegment } from "./segments.ts";
 
 const CS = 1;
 /** Access rights after reset: present, DPL 0, read/write (code: execute/read), accessed. */
@@ -32,13 +33,8 @@ export function applyPowerOnReset(c: CoreState): void {
   c.cr4 = 0;
   c.cpl = 0;
   for (let s = 0; s < 6; s++) {
-    c.segSel[s] = s === CS ? 0xf000 : 0;
-    c.segBase[s] = s === CS ? 0xffff0000 | 0 : 0;
-    c.segLimit[s] = 0xffff;
-    c.segAttr[s] = s === CS ? CODE_ATTR : DATA_ATTR;
+    setSegment(c, s, s === CS ? 0xf000 : 0, s === CS ? 0xffff0000 | 0 : 0, 0xffff, s === CS ? CODE_ATTR : DATA_ATTR);
   }
-  c.cs32 = false;
-  c.ss32 = false;
   c.gdtBase = 0;
   c.gdtLimit = 0xffff;
   c.idtBase = 0;

@@ -1035,7 +1035,7 @@ export const GROUPS: Group[] = [
     },
   },
   {
-    name: "segment-protection", weight: 2, optIn: true, gen: (g) => {
+    name: "segment-protection", weight: 2, gen: (g) => {
       // Selector loads that must fault (SDM Vol. 3A 5.5-5.8: type, DPL/RPL/CPL, presence, limit).
       const r = g.rng;
       const seg = r.pick([ds, es, fs, gs, ss]);
