@@ -88,6 +88,11 @@ function enter(c: CoreState, i: Insn): void {
     c.writeN(stackLin(c, sp, size, true), size, frameTemp);
   }
   sp -= alloc;
+  // The final stack pointer must be writable (SDM ENTER: #SS(0) "if the new value of the stack pointer is
+  // outside the stack segment limit"); as Bochs, probe it with a read-modify-write of one element, so a
+  // not-present page there faults too, before ESP and EBP change.
+  const probe = stackLin(c, sp, size, true);
+  c.writeN(probe, size, c.readN(probe, size));
   r[Reg.ESP] = c.ss32 ? sp | 0 : (r[Reg.ESP] & ~0xffff) | (sp & 0xffff);
   c.setReg(Reg.EBP, size, frameTemp);
 }

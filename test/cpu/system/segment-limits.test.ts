@@ -252,8 +252,8 @@ describe("stack accesses through SS: #SS(0), ESP unchanged (SDM Vol. 2 PUSH, POP
   ];
   it.each(rows.map((r) => [r[0], r] as const))("%s", (_n, r) => stackRow(r));
 
-  // Known model bug (see the header of "ENTER and LEAVE ..." below): ENTER does not check the new ESP.
-  it.fails("ENTER 20H, 0: the push of EBP fits but the new ESP (FECH) is at/below the limit", () => {
+  // ENTER also checks its final ESP (see "ENTER checks its final ESP ..." below).
+  it("ENTER 20H, 0: the push of EBP fits but the new ESP (FECH) is at/below the limit", () => {
     stackRow(["", 10, 0x1010, null, (a) => a.enter(0x20, 0), false]);
   });
 
@@ -283,12 +283,11 @@ describe("stack accesses through SS: #SS(0), ESP unchanged (SDM Vol. 2 PUSH, POP
 /**
  * SDM Vol. 2 ENTER, Protected Mode Exceptions: "#SS(0) If the new value in the SP or ESP register is
  * outside the stack segment limit" - also when nothing is written there (the allocated locals). Bochs
- * 2.7 ENTER32_IwIb ends with read_RMW_virtual_dword(SS, ESP) on the new ESP for this. The model
- * (src/cpu/execute/stack.ts enter()) checks only the bytes it writes, so ENTER n, 0 with a frame that
- * ends below an expand-down limit (or, on a paged stack, on a not-present page) succeeds.
+ * 2.7 ENTER32_IwIb ends with read_RMW_virtual_dword(SS, ESP) on the new ESP for this, and so does the
+ * model (src/cpu/execute/stack.ts enter()).
  */
 describe("ENTER checks its final ESP against the SS limit", () => {
-  it.fails("ENTER 20H, 0 on an expand-down stack: #SS(0), ESP and EBP as before", () => {
+  it("ENTER 20H, 0 on an expand-down stack: #SS(0), ESP and EBP as before", () => {
     const { s, o } = run((a) => {
       a.mov(eax, S(10));
       a.mov(ss, ax);
