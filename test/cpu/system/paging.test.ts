@@ -24,7 +24,8 @@ import { describe, expect, it } from "vitest";
 import type { Core } from "../../../src/cpu/core.ts";
 import { CpuFault } from "../../../src/cpu/exceptions.ts";
 import { PageFault } from "../../../src/cpu/paging.ts";
-import { type Asm, al, ax, byte, cr2, cx, ds, dword, eax, ebx, ecx, edi, word } from "../../../src/guests/asm/index.ts";
+import { type Asm, al, ax, byte, cr0, cr2, cx, ds, dword, eax, ebx, ecx, edi, word } from "../../../src/guests/asm/index.ts";
+import { writeCr3 } from "../../../src/cpu/control-registers.ts";
 import {
   A, CR0_PG, CR4_PSE, D, DATA, GDT, P, PD, PF, PS, PT_LOW, PT_TEST, RW, Sel, US, WIN, frame, pde, physBytes,
   pte, readPhys32, runPaged, setPte, writePhys32, type PagingOptions, paged, PF_P, PF_RSVD, PF_U, PF_W,
@@ -401,6 +402,37 @@ describe("implicit supervisor-mode accesses at CPL 3 (SDM Vol. 3A 4.6: GDT, LDT,
     expect(s0.c.ram[GDT + 0x25]).toBe(0xf3);
   });
 
+  it("readSys/writeSys crossing into another page translate both pages as supervisor accesses", () => {
+    const o = { cpl3: true, wp: true, ptes: { [WIN]: frame(0) | P | RW, [WIN + 0x1000]: frame(1) | P } };
+    const s = paged(() => {}, o);
+    writePhys32(s.c, frame(0) + 0xffc, 0x22110000);
+    writePhys32(s.c, frame(1), 0x00004433);
+    expect(s.c.readSys32(WIN + 0xffe) >>> 0).toBe(0x44332211); // supervisor pages, CPL 3: fine
+    let caught: CpuFault | null = null;
+    try {
+      s.c.writeSys32(WIN + 0xffe, -1); // second page read-only, WP = 1
+    } catch (e) {
+      caught = e as CpuFault;
+    }
+    expect([caught?.vector, caught?.errorCode, s.c.cr2 >>> 0]).toEqual([PF, PF_P | PF_W, WIN + 0x1000]);
+    expect(readPhys32(s.c, frame(0) + 0xffc) >>> 0).toBe(0x22110000); // nothing written on the first page
+    caught = null;
+    try {
+      s.c.readSys32(WIN + 0x1ffe); // second page not present
+    } catch (e) {
+      caught = e as CpuFault;
+    }
+    expect([caught?.vector, caught?.errorCode, s.c.cr2 >>> 0]).toEqual([PF, 0, WIN + 0x2000]);
+  });
+
+  it("IN at CPL 3 (IOPL 0) reads the TSS I/O bitmap on a supervisor page without #PF (SDM 4.6, 19.5.2)", () => {
+    const { s, o } = runPaged((a) => {
+      a.label("insn");
+      a.in(al, 0x60);
+    }, { cpl3: true, lowPages: sysPages }, 2);
+    expect([o.vector, o.eip, s.c.regs[0] & 0xff]).toEqual([null, s.sym.insn + 2, 0xff]);
+  });
+
   it("MOV DS at CPL 3 reads the descriptor from a supervisor page and sets its accessed bit (no #PF)", () => {
     const { s, o } = runPaged((a) => {
       a.mov(eax, Sel.DATA3);
@@ -456,6 +488,23 @@ describe("paging off and on", () => {
     expect([off.c.cr0 & CR0_PG, off.c.regs[3]]).toEqual([0, -1]); // 400010H is outside RAM: the bus answers ones
     const on = runPaged(LOAD(WIN + 0x10), { ptes: { [WIN]: frame(0) | P | RW }, setup }, 2).s;
     expect(on.c.regs[3]).toBe(0x0badf00d);
+  });
+
+  it("MOV CR0 setting PG takes effect for the next instruction; clearing it too", () => {
+    const { s, o } = runPaged((a) => {
+      a.mov(eax, cr0);
+      a.or(eax, CR0_PG);
+      a.mov(cr0, eax);
+      a.mov(ebx, dword(WIN + 0x10)); // paged: frame(0) + 10H
+      a.and(eax, 0x7fffffff);
+      a.mov(cr0, eax);
+      a.mov(ecx, dword(WIN + 0x10)); // physical 400010H: outside RAM, all ones
+      a.label("end");
+    }, { noPaging: true, ptes: { [WIN]: frame(0) | P | RW }, setup: (c) => {
+      writeCr3(c, PD);
+      writePhys32(c, frame(0) + 0x10, 0x600d);
+    } }, 10);
+    expect([o.vector, o.eip, s.c.regs[3], s.c.regs[1]]).toEqual([null, s.sym.end, 0x600d, -1]);
   });
 
   it("PD, PT_LOW and PT_TEST are where the harness says (sanity of the reference tables)", () => {
