@@ -297,6 +297,37 @@ describe("self-modifying code through another linear alias (SDM Vol. 3A 11.6: de
     });
   }
 
+  it("a store to a frame while it is not mapped as code still invalidates its decoded code", () => {
+    // WIN -> frame(0): mov eax, 1 / ret; remap WIN -> frame(1): mov eax, 2 / ret; patch frame(0) through
+    // WIN+1000H to mov eax, 3; map WIN -> frame(0) again: the call must run the patched code.
+    const { s } = run((a) => {
+      a.call(WIN);
+      a.mov(ebx, eax);
+      a.mov(dword(PT_TEST), frame(1) | P);
+      a.invlpg(ptr(WIN));
+      a.call(WIN);
+      a.mov(ecx, eax);
+      a.mov(dword(WIN + 0x1000 + 1), 3);
+      a.mov(dword(PT_TEST), frame(0) | P);
+      a.invlpg(ptr(WIN));
+      a.call(WIN);
+      a.label("end");
+    }, {
+      ptes: { [WIN]: frame(0) | P, [WIN + 0x1000]: frame(0) | P | RW },
+      setup: (c) => {
+        place(c, frame(0), WIN, (w) => {
+          w.mov(eax, 1);
+          w.ret();
+        });
+        place(c, frame(1), WIN, (w) => {
+          w.mov(eax, 2);
+          w.ret();
+        });
+      },
+    });
+    expect([s.c.eip, s.c.regs[3], s.c.regs[1], s.c.regs[0]]).toEqual([s.sym.end, 1, 2, 3]);
+  });
+
   it("a store through the alias into the rest of the running block is seen before it executes", () => {
     // WIN: mov dword [WIN+1000H + (x - WIN) + 1], 5 / x: mov eax, 0 / ret
     const { s } = run((a) => {

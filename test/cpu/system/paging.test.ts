@@ -24,7 +24,7 @@ import { describe, expect, it } from "vitest";
 import type { Core } from "../../../src/cpu/core.ts";
 import { CpuFault } from "../../../src/cpu/exceptions.ts";
 import { PageFault } from "../../../src/cpu/paging.ts";
-import { type Asm, al, ax, byte, cr0, cr2, cx, ds, dword, eax, ebx, ecx, edi, word } from "../../../src/guests/asm/index.ts";
+import { type Asm, al, ax, byte, cr0, cr2, cx, ds, dword, eax, ebx, ecx, edi, esi, word } from "../../../src/guests/asm/index.ts";
 import { writeCr3 } from "../../../src/cpu/control-registers.ts";
 import {
   A, CR0_PG, CR4_PSE, D, DATA, GDT, P, PD, PF, PS, PT_LOW, PT_TEST, RW, Sel, US, WIN, frame, pde, physBytes,
@@ -315,6 +315,38 @@ describe("page-crossing accesses (Bochs access.cc: both pages are translated bef
     expect([o.vector, o.errorCode, s.c.cr2 >>> 0, o.eip]).toEqual([PF, PF_W, WIN + 0x1000, s.sym.insn]);
     expect([s.c.regs[1], s.c.regs[7] >>> 0]).toEqual([4, WIN + 0x1000]);
     expect(readPhys32(s.c, frame(0) + 0xffc)).toBe(0x5a5a5a5a);
+  });
+});
+
+describe("REP string instructions and page rights (SDM Vol. 2 REP: a fault leaves a restartable state)", () => {
+  it("REP MOVSD at CPL 3 into a user page followed by a read-only one: #PF(P|W|U) at the boundary", () => {
+    const { s, o } = runPaged((a) => {
+      a.mov(esi, WIN + 0x2000);
+      a.mov(edi, WIN + 0xff8);
+      a.mov(ecx, 6);
+      a.label("insn");
+      a.rep().movsd();
+    }, {
+      cpl3: true,
+      ptes: { [WIN]: frame(0) | P | RW | US, [WIN + 0x1000]: frame(1) | P | US, [WIN + 0x2000]: frame(2) | P | US },
+      setup: (c) => {
+        for (let k = 0; k < 6; k++) writePhys32(c, frame(2) + 4 * k, 0x10101010 * (k + 1));
+      },
+    }, 10);
+    expect([o.vector, o.errorCode, o.eip, s.c.cr2 >>> 0]).toEqual([PF, PF_P | PF_W | PF_U, s.sym.insn, WIN + 0x1000]);
+    expect([s.c.regs[1], s.c.regs[7] >>> 0, s.c.regs[6] >>> 0]).toEqual([4, WIN + 0x1000, WIN + 0x2008]);
+    expect([readPhys32(s.c, frame(0) + 0xff8), readPhys32(s.c, frame(0) + 0xffc), readPhys32(s.c, frame(1))]).toEqual([0x10101010, 0x20202020, 0]);
+  });
+
+  it("REP STOSD backwards (DF = 1) into a not-present page: CR2 = the faulting element", () => {
+    const { s, o } = runPaged((a) => {
+      a.mov(edi, WIN + 0x1004);
+      a.mov(ecx, 4);
+      a.std();
+      a.label("insn");
+      a.rep().stosd();
+    }, { ptes: { [WIN + 0x1000]: frame(1) | P | RW } }, 10);
+    expect([o.vector, o.errorCode, s.c.cr2 >>> 0, s.c.regs[1], s.c.regs[7] >>> 0]).toEqual([PF, PF_W, WIN + 0xffc, 2, WIN + 0xffc]);
   });
 });
 

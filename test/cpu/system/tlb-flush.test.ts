@@ -188,6 +188,23 @@ describe("translations the processor must not keep", () => {
     expect([o.vector, o.eip, readPhys32(s.c, frame(0))]).toEqual([null, s.sym.end, 3]);
   });
 
+  it("a supervisor write allowed by WP = 0 to a user read-only page does not let a later user write through", () => {
+    const { s, o } = runPaged((a) => {
+      a.mov(dword(WIN), 1); // CPL 0, WP = 0: allowed, the translation is cached dirty
+      a.mov(eax, 0x23);
+      a.mov(ds, ax);
+      a.push(0x23);
+      a.push(0x8000);
+      a.pushfd();
+      a.push(0x1b);
+      a.push("user");
+      a.iretd();
+      a.label("user");
+      a.mov(dword(WIN), 2);
+    }, fill({ ptes: { [WIN]: frame(0) | P | US } }), 20);
+    expect([o.vector, o.errorCode, o.eip, readPhys32(s.c, frame(0))]).toEqual([PF, PF_P | PF_W | PF_U, s.sym.user, 1]);
+  });
+
   it("the user and supervisor views are separate: a page read at CPL 0 still faults for CPL 3 (#PF P|U)", () => {
     const { s, o } = runPaged((a) => {
       a.mov(eax, dword(WIN)); // CPL 0
