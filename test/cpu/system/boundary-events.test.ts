@@ -275,6 +275,26 @@ describe("the INTR input and the STI shadow (SDM Vol. 3A 6.8.1; Vol. 2 STI)", ()
     expect(log(s.c)).toEqual([[INTR_VECTOR, s.sym.next]]);
   });
 
+  for (const jit of [false, true]) {
+    it(`INTR raised by an OUT inside a hot loop is taken right after that OUT (${jit ? "compiled" : "interpreted"} block)`, () => {
+      let outs = 0;
+      const s = machine((a) => {
+        a.mov(ecx, 40);
+        a.label("loop");
+        a.out(0x80, al);
+        a.label("next");
+        a.inc(ebx);
+        a.dec(ecx);
+        a.jnz("loop");
+      }, { flags: IF, onOut: (c) => { if (++outs === 25) c.setIntr(true); } });
+      s.c.jit = jit;
+      s.c.run(1000);
+      expect(log(s.c)).toEqual([[INTR_VECTOR, s.sym.next]]);
+      expect(readPhys32(s.c, LOG + 8)).toBe(0);
+      expect(s.c.regs[3]).toBe(40); // the loop then ran to its end
+    });
+  }
+
   it("the interrupt gate clears IF: the handler is not interrupted again while the line stays high", () => {
     let acks = 0;
     const s = machine((a) => {

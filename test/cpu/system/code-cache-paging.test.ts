@@ -17,7 +17,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Core } from "../../../src/cpu/core.ts";
-import { Asm, ax, cr3, ds, dword, eax, ebx, ecx, esp, far, lbl, ptr } from "../../../src/guests/asm/index.ts";
+import { Asm, ax, cr3, ds, dword, eax, ebx, ecx, edx, esi, esp, far, lbl, ptr } from "../../../src/guests/asm/index.ts";
 import {
   GP, P, PF, PF_P, PF_U, PT_TEST, RW, Sel, US, WIN, descriptor, frame, go, putGdt, sel, setGate,
   type PagingOptions, paged, stackDwords, STACK_TOP,
@@ -266,6 +266,28 @@ describe("blocks belong to a linear address and a mapping", () => {
       }, 1000);
       // 21 calls with ECX = 30..10 return 1, the 9 with ECX = 9..1 return 100
       expect([s.c.eip, s.c.regs[3]]).toEqual([s.sym.end, 21 + 900]);
+    });
+  }
+});
+
+describe("faults inside compiled blocks", () => {
+  for (const jit of [false, true]) {
+    it(`a #PF in the middle of a hot loop block retires exactly the instructions before it (${jit ? "compiled" : "interpreted"})`, () => {
+      // 16 iterations read WIN .. WIN+F00H; the 17th reads WIN+1000H, which is not present
+      const { s, o } = run((a) => {
+        a.mov(esi, WIN);
+        a.mov(ecx, 100);
+        a.label("loop");
+        a.inc(ebx);
+        a.label("insn");
+        a.mov(eax, dword(esi));
+        a.inc(edx);
+        a.add(esi, 0x100);
+        a.dec(ecx);
+        a.jnz("loop");
+      }, { ptes: { [WIN]: frame(0) | P | RW }, setup: (c) => { c.jit = jit; } }, 500);
+      expect([o.vector, o.errorCode, o.eip, s.c.cr2 >>> 0]).toEqual([PF, 0, s.sym.insn, WIN + 0x1000]);
+      expect([s.c.regs[3], s.c.regs[2], s.c.regs[1]]).toEqual([17, 16, 100 - 16]);
     });
   }
 });
