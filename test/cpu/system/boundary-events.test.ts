@@ -20,7 +20,9 @@ import type { Core } from "../../../src/cpu/core.ts";
 import { debugRegisters } from "../../../src/cpu/debug-registers.ts";
 import { type Asm, al, ax, dword, eax, ebx, ecx, esi, esp, ss } from "../../../src/guests/asm/index.ts";
 import { RecordingBus } from "../system-harness.ts";
-import { DB, NMI, readPhys32, setGate, sys, type Sys } from "./paging-harness.ts";
+import {
+  DB, NMI, buildTables, enablePaging, readPhys32, setGate, sys, writePhys32, type Sys,
+} from "./paging-harness.ts";
 
 const TF = 1 << 8, IF = 1 << 9;
 const DR6_BS = 1 << 14;
@@ -139,6 +141,40 @@ describe("single-step traps (SDM Vol. 3B 17.3.1.4)", () => {
     expect([s.c.eip, s.c.regs[0], s.c.regs[3]]).toEqual([y.end, 1, 2]);
   });
 
+  it("an instruction that page-faults does not trap; after the handler fixes it, the retry completes and traps", () => {
+    const PTE_WIN = 0x22000; // the paging harness's window table, entry 0
+    const s = machine((a) => {
+      setTf(a);
+      a.label("insn");
+      a.mov(eax, dword(0x400000));
+      a.label("next");
+      clearTf(a);
+    }, {
+      extra: (a) => {
+        a.label("pf");
+        a.push(eax);
+        a.push(ebx);
+        a.mov(ebx, dword(LOG_PTR));
+        a.mov(eax, dword({ base: esp, disp: 12 })); // saved EIP (above the error code)
+        a.mov(dword({ base: ebx, disp: 4 }), eax);
+        a.mov(dword(ebx), 14);
+        a.add(dword(LOG_PTR), 8);
+        a.or(dword(PTE_WIN), 1); // make the page present
+        a.pop(ebx);
+        a.pop(eax);
+        a.add(esp, 4);
+        a.iretd();
+      },
+    });
+    buildTables(s.c, { ptes: { [0x400000]: 0x40000 | 2 } }); // present bit clear
+    writePhys32(s.c, 0x40000, 0x1234);
+    enablePaging(s.c);
+    setGate(s.c, 14, s.sym.pf);
+    s.c.run(100);
+    expect(log(s.c).slice(0, 2)).toEqual([[14, s.sym.insn], [DB, s.sym.next]]);
+    expect(s.c.regs[0]).toBe(0x1234);
+  });
+
   it("the trap sets DR6.BS (bit 14)", () => {
     const s = machine((a) => {
       setTf(a);
@@ -246,6 +282,32 @@ describe("the INTR input and the STI shadow (SDM Vol. 3A 6.8.1; Vol. 2 STI)", ()
     s.c.run(100);
     expect(log(s.c)).toEqual([[INTR_VECTOR, s.sym.c5]]);
     expect([s.c.regs[0], s.c.regs[3], s.c.regs[1], s.acks()]).toEqual([2, 1, 1, 1]);
+  });
+
+  it("STI with IF already 1 makes no shadow: an INTR arriving right after it is taken at once", () => {
+    const s = machine((a) => {
+      a.sti();
+      a.label("s1");
+      a.inc(ebx);
+      a.label("s2");
+      a.inc(ecx);
+    }, { flags: IF });
+    s.c.run(1);
+    s.c.setIntr(true);
+    s.c.run(50);
+    expect(log(s.c)).toEqual([[INTR_VECTOR, s.sym.s1]]);
+  });
+
+  it("STI; HLT: the pending INTR is recognised after HLT, waking it at once (saved EIP after HLT)", () => {
+    const s = machine((a) => {
+      a.sti();
+      a.hlt();
+      a.label("after");
+      a.inc(eax);
+    }, { intr: true });
+    expect(s.c.run(50)).not.toBe("halt");
+    expect(log(s.c)).toEqual([[INTR_VECTOR, s.sym.after]]);
+    expect([s.c.halted, s.c.regs[0]]).toEqual([false, 1]);
   });
 
   it("while IF stays 0 the acknowledge is never asked for", () => {
