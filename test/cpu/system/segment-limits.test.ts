@@ -436,7 +436,7 @@ describe("memory operands: direction (read-only DS) and size (limit FFFH) per in
     ["MOVZX r, m8", (a) => a.movzx(eax, byte(ebx)), false],
     ["LSL r, m16", (a) => a.lsl(eax, word(ebx)), false],
     ["VERR m16", (a) => a.verr(word(ebx)), false],
-    ["BOUND r, m32&32", (a) => a.bound(eax, { ...dword(ebx), size: 8 } as never), false],
+    ["BOUND r, m32&32", (a) => a.bound(eax, qword(ebx)), false],
   ];
   it.each(direction.map((r) => [r[0], r] as const))("%s", (_n, [, insn, writes]) => {
     const { s, o } = run((a) => {
@@ -454,7 +454,7 @@ describe("memory operands: direction (read-only DS) and size (limit FFFH) per in
     ["MOVSX r, m16 reads 2 bytes", (at) => (a) => a.movsx(eax, word(at)), 0xffe],
     ["LDS r32, m16:32 reads 6 bytes", (at) => (a) => a.lds(eax, fword(at)), 0xffa],
     ["SGDT writes 6 bytes", (at) => (a) => a.sgdt(fword(at)), 0xffa],
-    ["BOUND r32, m32&32 reads 8 bytes", (at) => (a) => a.bound(eax, { ...dword(at), size: 8 } as never), 0xff8],
+    ["BOUND r32, m32&32 reads 8 bytes", (at) => (a) => a.bound(eax, qword(at)), 0xff8],
     ["CMPXCHG8B reads and writes 8 bytes", (at) => (a) => a.cmpxchg8b(qword(at)), 0xff8],
     ["PUSH m32 reads 4 bytes", (at) => (a) => a.push(dword(at)), 0xffc],
     // Known model bug: rows 8C "Ev,Sw" and 8E "Sw,Ev" make memory-operand.ts size the memory operand by the
