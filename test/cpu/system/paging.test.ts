@@ -303,6 +303,18 @@ describe("page-crossing accesses (Bochs access.cc: both pages are translated bef
     expect([pte(s.c, WIN) & D, pte(s.c, WIN + 0x1000) & D]).toEqual([D, D]);
   });
 
+  it("a dword at linear FFFFFFFEH wraps: its last two bytes come from linear page 0 (flat 4 GiB DS)", () => {
+    const { s, o } = runPaged((a) => a.mov(ebx, dword(0xfffffffe)), {
+      pdes: { 1023: 0x23000 | P | RW },
+      setup: (c) => {
+        writePhys32(c, 0x23000 + 1023 * 4, frame(3) | P | RW);
+        c.ram.set([0x11, 0x22], frame(3) + 0xffe);
+        c.ram.set([0x33, 0x44], 0);
+      },
+    }, 1);
+    expect([o.vector, s.c.regs[3] >>> 0]).toEqual([null, 0x44332211]);
+  });
+
   it("REP STOSD running into a not-present page stops there: #PF at the boundary, ECX/EDI say what is left", () => {
     const { s, o } = runPaged((a) => {
       a.mov(edi, WIN + 0xff0);
