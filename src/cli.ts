@@ -2,7 +2,8 @@
  * The vmxsim command line (commander). The only module that touches process, argv, the file system
  * and the wall clock (shared/DESIGN.md §2): it reads files, runs the deterministic model, and prints.
  *
- *   vmxsim exec IMAGE [--max-insns N] [--stats] [--ram-mib N] [--cmdline S]
+ *   vmxsim exec IMAGE [--max-insns N] [--stats] [--ram-mib N] [--cmdline S] [--post]
+ *   vmxsim exec --rom FILE [--max-insns N] [--stats] [--ram-mib N] [--post]
  *   vmxsim demo [--stats]
  *   vmxsim demo-image OUT
  *
@@ -12,7 +13,8 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_RAM_MIB, execImage, type ExecResult } from "./scenario/exec-runner.ts";
+import { DEFAULT_RAM_MIB, execImage, type ExecResult, type RunLoopOptions } from "./scenario/exec-runner.ts";
+import { runRom } from "./scenario/rom-runner.ts";
 
 const USAGE_ERROR = 2;
 
@@ -40,17 +42,26 @@ interface RunFlags {
   stats?: boolean;
   ramMib?: number;
   cmdline?: string;
+  rom?: string;
+  post?: boolean;
 }
 
-/** Run an image, streaming debugcon to stdout, and set the exit status. */
-function runAndReport(image: Uint8Array, flags: RunFlags): ExecResult {
+/** Runs a guest with the streaming options the CLI gives (exec-runner.ts execImage, rom-runner.ts runRom). */
+type Runner = (loop: RunLoopOptions) => ExecResult;
+
+/** A POST code as the issue's `POST xx` line: two lower-case hex digits, whichever port (0x80, 0x190). */
+function postLine(code: number): string {
+  return `POST ${code.toString(16).padStart(2, "0")}\n`;
+}
+
+/** Run a guest, streaming debugcon to stdout (and POST codes to stderr with --post), and set the exit status. */
+function runAndReport(run: Runner, flags: RunFlags): ExecResult {
   const t0 = performance.now();
-  const r = execImage(image, {
+  const r = run({
     maxInsns: flags.maxInsns,
-    ramMiB: flags.ramMib,
-    cmdline: flags.cmdline,
     onOutput: (chunk) => process.stdout.write(chunk),
     retainOutput: false,
+    onPostCode: flags.post ? (_port, code) => process.stderr.write(postLine(code)) : undefined,
   });
   const seconds = (performance.now() - t0) / 1000;
   for (const n of r.notes) note(n);
@@ -65,11 +76,11 @@ function runAndReport(image: Uint8Array, flags: RunFlags): ExecResult {
   return r;
 }
 
-function readImage(path: string): Uint8Array {
+function readImage(path: string, what = "image"): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new UsageError(`cannot read image '${path}': ${(e as Error).message}`);
+    throw new UsageError(`cannot read ${what} '${path}': ${(e as Error).message}`);
   }
 }
 
@@ -111,29 +122,49 @@ function buildProgram(): Command {
         "  vmxsim demo                                 run the bundled demo guest\n" +
         "  vmxsim exec kernel.elf --stats              run a kernel; statistics on stderr\n" +
         "  vmxsim exec kernel.bin --max-insns 1_000_000  give up after a million instructions (status 124)\n" +
+        "  vmxsim exec --rom bios.rom --post           boot a ROM from the reset vector; POST codes on stderr\n" +
         "  vmxsim demo-image demo.bin                  write the demo kernel (for qemu-system-i386 -kernel)\n",
     );
 
   program
     .command("exec")
-    .description("run a Multiboot-1 kernel image (ELF32, or a flat binary with the a.out-kludge header fields)")
-    .argument("<image>", "kernel file, as for qemu-system-i386 -kernel")
+    .description(
+      "run a Multiboot-1 kernel image (ELF32, or a flat binary with the a.out-kludge header fields), or " +
+        "with --rom a 64 KiB system ROM from the reset vector",
+    )
+    .argument("[image]", "kernel file, as for qemu-system-i386 -kernel")
+    .option(
+      "--rom <file>",
+      "run FILE as the system ROM instead of a kernel: mapped at 0xF0000 and 0xFFFF0000 (an image " +
+        "shorter than 64 KiB at the end of the window), the core starts at F000:FFF0 in real mode",
+    )
+    .option("--post", "write POST codes (ports 0x80 and 0x190) to stderr as 'POST xx' lines (two lower-case hex digits)")
     .option("--max-insns <n>", "stop after N instructions (exit status 124)", positiveInt("--max-insns"))
     .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
     .option("--ram-mib <n>", `guest RAM in MiB (default ${DEFAULT_RAM_MIB})`, positiveInt("--ram-mib", 3072))
-    .option("--cmdline <string>", "Multiboot command line passed to the kernel")
+    .option("--cmdline <string>", "Multiboot command line passed to the kernel (not with --rom)")
     .addHelpText(
       "after",
       "\nExit status:\n" +
         "  (v << 1) | 1  the guest wrote v to port 0xF4 (isa-debug-exit)\n" +
         "  0             the guest halted with nothing to wake it (note on stderr)\n" +
-        "  2             bad image or usage (the message says what is wrong)\n" +
+        "  2             bad image or ROM, or bad usage (the message says what is wrong)\n" +
         "  3             triple fault (register dump on stderr)\n" +
         "  124           --max-insns reached\n" +
         "  70            internal error in vmxsim\n",
     )
-    .action((path: string, flags: RunFlags) => {
-      runAndReport(readImage(path), flags);
+    .action((path: string | undefined, flags: RunFlags) => {
+      if (flags.rom !== undefined) {
+        if (path !== undefined) throw new UsageError(`exec: give a kernel IMAGE or --rom FILE, not both ('${path}' and --rom '${flags.rom}')`);
+        if (flags.cmdline !== undefined) throw new UsageError("exec: --cmdline is for Multiboot kernels; a ROM gets no command line");
+        const rom = readImage(flags.rom, "ROM");
+        const name = flags.rom;
+        runAndReport((loop) => runRom(rom, { ...loop, ramMiB: flags.ramMib, name }), flags);
+        return;
+      }
+      if (path === undefined) throw new UsageError("exec: missing the kernel IMAGE (or --rom FILE)");
+      const image = readImage(path);
+      runAndReport((loop) => execImage(image, { ...loop, ramMiB: flags.ramMib, cmdline: flags.cmdline }), flags);
     });
 
   program
@@ -145,7 +176,8 @@ function buildProgram(): Command {
     .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
     .action(async (flags: RunFlags) => {
       const demo = await loadDemo();
-      const r = runAndReport(demo.buildDemoKernel(), flags);
+      const image = demo.buildDemoKernel();
+      const r = runAndReport((loop) => execImage(image, loop), flags);
       // The guest's own verdict: success is a showcase run, so `npm start` exits 0.
       if (r.stop === "debug-exit" && r.debugExitValue === demo.DEMO_EXIT_VALUE) {
         note(`demo passed: status ${r.status} from the guest means success, so 'vmxsim demo' exits 0`);
