@@ -46,7 +46,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const SYSTEM_DIR = dirname(fileURLToPath(import.meta.url));
@@ -116,7 +116,23 @@ export function missingTools(): string | null {
 /** Assemble test/system/kernels/NAME.asm (nasm -f bin, kernels dir on the include path) into a 64 KiB
  * ROM: an image shorter than 64 KiB is placed at the end, 0xFF below it (as both runners map it). */
 export function assembleKernel(name: string): Uint8Array {
-  const src = join(KERNELS_DIR, `${name}.asm`);
+  return assembleFile(join(KERNELS_DIR, `${name}.asm`));
+}
+
+/** Assemble NASM source text (for small kernels written inline in a test) into a 64 KiB ROM. */
+export function assembleSource(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), "vmxsim-asm-"));
+  try {
+    const src = join(dir, "inline.asm");
+    writeFileSync(src, source);
+    return assembleFile(src);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function assembleFile(src: string): Uint8Array {
+  const name = basename(src, ".asm");
   const dir = mkdtempSync(join(tmpdir(), "vmxsim-nasm-"));
   try {
     const out = join(dir, `${name}.bin`);
