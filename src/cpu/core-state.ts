@@ -409,9 +409,12 @@ export class CoreState implements FlagState {
 
   set cpl(v: number) {
     if (v === this._cpl) return;
+    const userChanged = (v === 3) !== (this._cpl === 3);
     this._cpl = v;
     this.selectTlbView();
     this.refreshSegmentChecks();
+    // Block links were made under the other view's fetch rights: a link may not skip the U/S check.
+    if (userChanged) this.mappingsChanged();
   }
 
   /** Recompute the fast-path flags of all six segment registers (mode, CPL, CR0.AM or EFLAGS.AC changed). */

@@ -440,7 +440,11 @@ function enteredSoftwareInterrupt(i: Insn, eipAfter: number): boolean {
 function guardTarget(exec: Insn["exec"], i: Insn, csLimit: number): Insn["exec"] {
   if (i.row!.end === "jump") return raiseGp;
   return (c, insn) => {
+    const ecx = c.regs[1]; // LOOP decrements ECX first: a fault must leave it as it was (SDM 6.5)
     exec(c, insn);
-    if ((c.eip >>> 0) > csLimit) raiseGp();
+    if ((c.eip >>> 0) > csLimit) {
+      c.regs[1] = ecx;
+      raiseGp();
+    }
   };
 }

@@ -47,6 +47,8 @@ function describe(row: IsaRow): MemOperand {
 /** Bytes the memory operand covers for an operand size of `opsize` bytes (0: no access). */
 export function memOperandSize(row: IsaRow, opsize: number): number {
   const spec = describe(row).spec;
+  // MOV to/from a segment register moves 16 bits in memory whatever the operand size (SDM Vol. 2 MOV).
+  if (spec !== null && spec[0] === "E" && row.operands.includes("Sw")) return 2;
   switch (spec) {
     case null: case "M": return 0;
     case "Eb": case "Mb": case "Ob": return 1;

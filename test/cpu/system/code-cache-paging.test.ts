@@ -99,12 +99,11 @@ describe("instruction fetch goes through paging (SDM Vol. 3A 4.6, 4.7)", () => {
   });
 
   /**
-   * Known model bug: Core.nextBlock follows a block's successor link without translating the target
-   * again, and links survive a change of CPL (the cpl setter switches the TLB view but does not bump
-   * blocks.linkGen). A link made at CPL 0 to code on a supervisor page is then followed at CPL 3 and the
-   * supervisor code runs in user mode. Without the CPL-0 run first the same CPL-3 call faults as it must.
+   * Core.nextBlock follows a block's successor link without translating the target again, so links must
+   * not survive a change between user and supervisor CPL (the cpl setter bumps blocks.linkGen): a link made
+   * at CPL 0 to code on a supervisor page must not let CPL 3 code run there.
    */
-  it.fails("a block first run at CPL 0 and linked to code on a supervisor page is not entered at CPL 3 through the link", () => {
+  it("a block first run at CPL 0 and linked to code on a supervisor page is not entered at CPL 3 through the link", () => {
     // WIN (user page): jmp WIN+1000H; WIN+1000H (supervisor page): ret. At CPL 0 the pair runs and the
     // WIN block is linked to its successor; the same call at CPL 3 must fetch-check WIN+1000H.
     const { s, o } = run((a) => {
@@ -481,7 +480,7 @@ describe("the CS limit and the block cache (SDM Vol. 3A 5.3; Vol. 2 JMP/CALL/Jcc
     expect(stackDwords(s.c, 3)[2]).toBe(sel(0));
   });
 
-  it.fails("LOOP taken to beyond the limit: #GP(0) at LOOP with ECX not decremented (SDM 6.5; Bochs LOOP32_Jb)", () => {
+  it("LOOP taken to beyond the limit: #GP(0) at LOOP with ECX not decremented (SDM 6.5; Bochs LOOP32_Jb)", () => {
     const { s, o } = limited((a) => {
       a.jmp(far(sel(0), "blk"));
       a.label("blk");

@@ -447,8 +447,7 @@ describe("memory operands: direction (read-only DS) and size (limit FFFH) per in
     else expect([o.vector, o.eip]).toEqual([null, s.sym.end]);
   });
 
-  /** bug: the "fits" case is a known model bug (see below). */
-  type SizeRow = [name: string, insn: (at: number) => (a: Asm) => void, lastOk: number, bug?: boolean];
+  type SizeRow = [name: string, insn: (at: number) => (a: Asm) => void, lastOk: number];
   const sizes: SizeRow[] = [
     ["MOVZX r, m8 reads 1 byte", (at) => (a) => a.movzx(eax, byte(at)), 0xfff],
     ["MOVSX r, m16 reads 2 bytes", (at) => (a) => a.movsx(eax, word(at)), 0xffe],
@@ -457,17 +456,14 @@ describe("memory operands: direction (read-only DS) and size (limit FFFH) per in
     ["BOUND r32, m32&32 reads 8 bytes", (at) => (a) => a.bound(eax, qword(at)), 0xff8],
     ["CMPXCHG8B reads and writes 8 bytes", (at) => (a) => a.cmpxchg8b(qword(at)), 0xff8],
     ["PUSH m32 reads 4 bytes", (at) => (a) => a.push(dword(at)), 0xffc],
-    // Known model bug: rows 8C "Ev,Sw" and 8E "Sw,Ev" make memory-operand.ts size the memory operand by the
-    // operand size (4 in 32-bit code), but MOV to/from a segment register accesses 16 bits in memory
-    // whatever the operand size (SDM Vol. 2 MOV, "the 16-bit segment selector is ... written to/read from
-    // memory"). So MOV [FFEH], DS or MOV ES, [FFEH] in 32-bit code (8C/8E without a 66H prefix, as NASM and
-    // our assembler encode them) raises #GP(0) (and #AC checks 4-byte alignment instead of 2).
-    ["MOV m16, DS writes 2 bytes", (at) => (a) => a.mov(word(at), ds), 0xffe, true],
-    ["MOV ES, m16 reads 2 bytes", (at) => (a) => a.mov(es, word(at)), 0xffe, true],
+    // MOV to/from a segment register accesses 16 bits in memory whatever the operand size (SDM Vol. 2 MOV,
+    // "the 16-bit segment selector is ... written to/read from memory"), also as 8C/8E without 66H.
+    ["MOV m16, DS writes 2 bytes", (at) => (a) => a.mov(word(at), ds), 0xffe],
+    ["MOV ES, m16 reads 2 bytes", (at) => (a) => a.mov(es, word(at)), 0xffe],
   ];
-  for (const [name, insn, lastOk, bug] of sizes) {
+  for (const [name, insn, lastOk] of sizes) {
     for (const [at, ok] of [[lastOk, true], [lastOk + 1, false]] as const) {
-      (bug && ok ? it.fails : it)(`${name}: at ${at.toString(16).toUpperCase()}H ${ok ? "fits" : "crosses the limit"}`, () => {
+      it(`${name}: at ${at.toString(16).toUpperCase()}H ${ok ? "fits" : "crosses the limit"}`, () => {
         const { s, o } = run((a) => {
           a.mov(eax, S(0));
           a.mov(ds, ax);
