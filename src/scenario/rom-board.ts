@@ -9,11 +9,13 @@
  *
  * Both windows are read-only: stores are discarded, as the i440FX (and Bochs, the reference) do with
  * the BIOS area while its PAM registers are at their reset value. The low window lives in RAM, copied
- * there and marked read-only with the core's setRomRange; the high window is outside RAM and served by readPhys here
- * (writes there already go nowhere: Machine.writePhys ignores them).
+ * there and marked read-only with the core's setRomRange; the high window is outside RAM and served by
+ * readPhys here (writes there already go nowhere: Machine.writePhys ignores them).
  *
- * An image smaller than 64 KiB is placed at the END of the window, as a BIOS image is (Bochs maps a
- * romimage at 4 GiB - size), and the rest of the window reads 0xFF (erased flash; Bochs does the same).
+ * An image smaller than 64 KiB is placed at the END of the window, as a BIOS image is, and the rest of
+ * the window reads 0xFF (erased flash). Bochs 2.7 does the same with a 32 KiB romimage (checked: it
+ * maps it at 0xFFFF8000 and shows 0xFF at F000:0000-7FFF), but not with an image of a few hundred
+ * bytes, which it leaves out of the low window; the Bochs-referenced kernels are therefore 64 KiB.
  * Larger or empty images are rejected by the caller (rom-runner.ts).
  *
  * Leaves out: PAM shadowing (making 0xF0000 writable RAM), the 0xE0000 window, option ROMs, A20.

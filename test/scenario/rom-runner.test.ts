@@ -3,8 +3,8 @@
  * code: SDM Vol. 3A 9.1.1 Table 9-1 (power-up state: CS F000H base FFFF0000H, EIP FFF0H, CR0 60000010H,
  * EFLAGS 00000002H, EDX 000n06xxH) and 9.1.4 (the first instruction is fetched at FFFFFFF0H); the PC
  * memory map (system BIOS at 0xF0000-0xFFFFF, aliased below 4 GiB, read-only while the i440FX PAM
- * registers are at reset; a BIOS smaller than its window sits at the window's end -- also how Bochs 2.7
- * maps a romimage, "rom at 0xffff0000/65536"); QEMU's isa-debug-exit status rule ((v << 1) | 1).
+ * registers are at reset; a BIOS smaller than its window sits at the window's end, 0xFF below it --
+ * what Bochs 2.7 shows for a 32 KiB romimage); QEMU's isa-debug-exit status rule ((v << 1) | 1).
  */
 import { describe, expect, it } from "vitest";
 import {
