@@ -496,7 +496,9 @@ export class CoreState implements FlagState {
   setEflags(v: number, mask: number): void {
     const e = materialize(this);
     this.eflags = ((e & ~mask) | (v & mask) | Eflags.FIXED1) & ~(0x8 | 0x20 | 0x8000);
-    if (((e ^ this.eflags) & Eflags.AC) !== 0) this.refreshSegmentChecks(); // alignment checking
+    const changed = e ^ this.eflags;
+    if ((changed & Eflags.AC) !== 0) this.refreshSegmentChecks(); // alignment checking
+    if ((changed & (Eflags.TF | Eflags.IF | Eflags.RF)) !== 0) this.brk |= Brk.EVENT; // boundary logic
   }
 
   get protectedMode(): boolean {

@@ -138,21 +138,25 @@ export class Core extends CoreState {
   run(budget: number): StopReason {
     const stopAt = this.icount + budget;
     let prev: Block | null = null;
+    if (this.shutdown) return "shutdown";
+    // Whether the next boundary needs the slow path. Everything that can make it true also sets c.brk
+    // (setIntr, nmi, the shadows, HLT, setEflags changing TF/IF/RF), so it is recomputed only then.
+    let slow = this.needsBoundary();
     for (;;) {
       const brk = this.brk;
       if (brk !== 0) {
         this.brk = 0;
         if (brk & Brk.EXIT) return "exit";
-        if (brk & Brk.SHUTDOWN) return "shutdown";
+        if (brk & Brk.SHUTDOWN || this.shutdown) return "shutdown";
         prev = null; // SMC, REFETCH, an event or a shadow: follow no link
         if (brk & Brk.EXTERNAL) return "budget";
+        slow = this.needsBoundary();
       }
-      if (this.shutdown) return "shutdown";
-      if (((this.eflags & (TF | RF)) | this.inhibit) !== 0 || this.halted || this.singleStepDue || this.nmiPending ||
-          (this.intrLine && (this.eflags & IF) !== 0)) {
+      if (slow) {
         const why = this.boundary(stopAt);
         if (why !== null) return why;
         prev = null;
+        slow = this.needsBoundary();
         continue;
       }
       const left = stopAt - this.icount;
@@ -165,6 +169,12 @@ export class Core extends CoreState {
       this.execBlock(b, left < b.insns.length ? left : b.insns.length);
       prev = b;
     }
+  }
+
+  /** Whether the next instruction boundary has something to deliver, a shadow, TF/RF, or HLT. */
+  private needsBoundary(): boolean {
+    return ((this.eflags & (TF | RF)) | this.inhibit) !== 0 || this.halted || this.singleStepDue ||
+      this.nmiPending || (this.intrLine && (this.eflags & IF) !== 0);
   }
 
   /**
@@ -230,6 +240,7 @@ export class Core extends CoreState {
       return this.nextBlock(prev);
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      this.brk |= Brk.REFETCH;
       this.raise(e.vector, e.errorCode, this.eip);
       return null;
     }
@@ -374,6 +385,7 @@ export class Core extends CoreState {
     this.cycles += b.costOf(k);
     const i = b.insns[k];
     this.eip = i.eip;
+    this.brk |= Brk.REFETCH; // the run loop re-evaluates the boundary state after any fault
     if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, i.eip);
     else if (e instanceof SimulationError) throw e;
     else {
