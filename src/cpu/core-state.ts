@@ -98,6 +98,8 @@ export class CoreState implements FlagState {
   trSel = 0;
   trBase = 0;
   trLimit = 0;
+  /** System type of the TSS in TR (hidden part): 11 busy 32-bit, 3 busy 16-bit (SDM 3.5 Table 3-2). */
+  trType = 11;
   /** TSC offset/adjust: TSC = cycles + tscOffset. */
   tscOffset = 0;
 

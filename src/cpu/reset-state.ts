@@ -45,6 +45,7 @@ export function applyPowerOnReset(c: CoreState): void {
   c.trSel = 0;
   c.trBase = 0;
   c.trLimit = 0xffff;
+  c.trType = 11; // busy 32-bit TSS, as Bochs's reset
   const dr = debugRegisters(c);
   dr.fill(0);
   dr[6] = DR6_FIXED1;

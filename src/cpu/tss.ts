@@ -9,30 +9,22 @@
  * -> #TS(0), beyond its table -> #TS(sel), RPL or DPL != the new CPL or not writable data -> #TS(sel),
  * not present -> #SS(sel). Error codes get the EXT bit from interrupt delivery when it applies.
  *
- * The TR type is kept beside the core (WeakMap) because CoreState has no field for it; LTR records it.
- * A TR loaded some other way (tests, the reset state) is taken to be a 32-bit TSS.
+ * The TR type is CoreState.trType (LTR records it; reset makes it a busy 32-bit TSS).
  *
  * Leaves out: hardware task switching (task gates, TSS descriptors as far-transfer targets, IRET with
  * NT = 1 are rejected where they occur), the I/O map (io-permission.ts), the shadow-stack fields.
  */
 import type { CoreState } from "./core-state.ts";
-import { type Descriptor, fetchDescriptor, isBig, SysType, withinLimit } from "./descriptors.ts";
+import { type Descriptor, fetchDescriptor, isBig, withinLimit } from "./descriptors.ts";
 import { fault } from "./exceptions.ts";
 import { checkStackDescriptor } from "./segments.ts";
 
 const TS = 10, SS_FAULT = 12;
 const ESP = 4;
 
-const trTypes = new WeakMap<CoreState, number>();
-
-/** LTR: remember the system type of the TSS now in TR. */
-export function setTaskRegisterType(c: CoreState, type: number): void {
-  trTypes.set(c, type);
-}
-
 /** Whether TR holds a 32-bit TSS (types 9 and 11). */
 export function tssIs32(c: CoreState): boolean {
-  return ((trTypes.get(c) ?? SysType.TSS32_BUSY) & 8) !== 0;
+  return (c.trType & 8) !== 0;
 }
 
 /**

@@ -23,7 +23,6 @@ import type { ExecFn, Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
 import { fault, Vector } from "../exceptions.ts";
 import { fetchDescriptor } from "../descriptors.ts";
-import { setTaskRegisterType } from "../tss.ts";
 import { ea, readE } from "./operands.ts";
 
 /** System-descriptor types (SDM Vol. 3A Table 3-2). */
@@ -98,7 +97,7 @@ const ltr: ExecFn = (c, i) => {
   }
   if ((d.attr & ATTR_P) === 0) fault(Vector.NP, sel & 0xfffc);
   c.writeSys8((d.addr + 5) | 0, (d.attr | TSS_BUSY) & 0xff); // access byte = byte 5 of the descriptor
-  setTaskRegisterType(c, type | TSS_BUSY);
+  c.trType = type | TSS_BUSY;
   c.trSel = sel;
   c.trBase = d.base;
   c.trLimit = d.limit;
