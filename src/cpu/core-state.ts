@@ -13,6 +13,7 @@
  */
 import { FlagOp, type FlagState, materialize } from "./flags.ts";
 import { Eflags } from "./registers.ts";
+import type { LocalApic } from "./lapic.ts";
 import { NULL_BUS, type SystemBus } from "./system-bus.ts";
 import { walk } from "./paging.ts";
 import { identityMap, Tlb } from "./tlb.ts";
@@ -117,6 +118,8 @@ export class CoreState implements FlagState {
   /** Per segment register: 0 when accesses need no check (segment-checks.ts), else 1. */
   readonly segCheck = new Uint8Array(6);
   bus: SystemBus;
+  /** This core's local APIC (SDM Vol. 3A chapter 10), attached by the machine; null on a bare core. */
+  lapic: LocalApic | null = null;
 
   // Accounting and run control
   /** Simulated core cycles since reset. */
