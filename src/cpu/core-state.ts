@@ -14,6 +14,8 @@
 import { FlagOp, type FlagState, materialize } from "./flags.ts";
 import { Eflags } from "./registers.ts";
 import type { LocalApic } from "./lapic.ts";
+import type { InstructionCosts } from "./profile.ts";
+import { DEFAULT_INSTRUCTION_COSTS } from "./timing.ts";
 import { NULL_BUS, type SystemBus } from "./system-bus.ts";
 import { walk } from "./paging.ts";
 import { identityMap, Tlb } from "./tlb.ts";
@@ -54,6 +56,10 @@ export interface CoreOptions {
   bus?: SystemBus;
   /** Core number (APIC ID). */
   id?: number;
+  /** Instruction cost table (default: timing.ts DEFAULT_INSTRUCTION_COSTS). */
+  costs?: InstructionCosts;
+  /** Page flags shared by all cores of a machine (code and ROM pages are properties of physical memory). */
+  pageFlags?: Uint8Array;
 }
 
 export class CoreState implements FlagState {
@@ -118,6 +124,10 @@ export class CoreState implements FlagState {
   /** Per segment register: 0 when accesses need no check (segment-checks.ts), else 1. */
   readonly segCheck = new Uint8Array(6);
   bus: SystemBus;
+  /** The instruction cost table, and the two of its entries that handlers add at run time. */
+  readonly costs: InstructionCosts;
+  readonly branchTakenExtra: number;
+  readonly repPerElement: number;
   /** This core's local APIC (SDM Vol. 3A chapter 10), attached by the machine; null on a bare core. */
   lapic: LocalApic | null = null;
 
@@ -143,7 +153,10 @@ export class CoreState implements FlagState {
     this.ram = opts.ram;
     this.ramView = new DataView(opts.ram.buffer, opts.ram.byteOffset, opts.ram.byteLength);
     this.ramSize = opts.ram.length;
-    this.pageFlags = new Uint8Array(Math.ceil(opts.ram.length / 4096) + 1);
+    this.pageFlags = opts.pageFlags ?? new Uint8Array(Math.ceil(opts.ram.length / 4096) + 1);
+    this.costs = opts.costs ?? DEFAULT_INSTRUCTION_COSTS;
+    this.branchTakenExtra = this.costs.branchTakenExtra;
+    this.repPerElement = this.costs.repPerElement;
     this.bus = opts.bus ?? NULL_BUS;
   }
 

@@ -36,7 +36,7 @@ import { deliverEvent, EventKind } from "./interrupts.ts";
 import { Eflags, Seg } from "./registers.ts";
 import { SimulationError } from "./simulation-error.ts";
 import { EXEC_TABLE } from "./execute/index.ts";
-import { costOf } from "./timing.ts";
+import { instructionCost } from "./profile.ts";
 import { applyPowerOnReset } from "./reset-state.ts";
 import { setSegment } from "./segments.ts";
 import { debugRegisters } from "./debug-registers.ts";
@@ -55,10 +55,18 @@ const DR6_BS = 1 << 14;
 
 export type StopReason = "budget" | "halt" | "shutdown" | "exit";
 
+export interface CoreRunOptions extends CoreOptions {
+  /** A decoded-block cache shared by all cores of a machine (blocks are keyed by physical address and
+   * hold no per-core state, so a store by any core invalidates what every core would run). */
+  blocks?: BlockCache;
+  /** The bootstrap processor (default: id 0). Application processors wait for a SIPI after INIT. */
+  bsp?: boolean;
+}
+
 export class Core extends CoreState {
   readonly blocks: BlockCache;
   private readonly decoder = new Decoder((i, row) => {
-    i.cost = costOf(row.cls);
+    i.cost = i.rep !== 0 && row.rep !== undefined ? this.costs.repStartup : instructionCost(this.costs, row.cls, i.osize);
     const f = EXEC_TABLE[row.exec];
     return f ? f(i, row) : raiseUd;
   });
@@ -82,9 +90,17 @@ export class Core extends CoreState {
   /** Direct-mapped cache in front of the block map, for transfers no link predicts (RET, jump tables). */
   private readonly recent: (Block | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
 
-  constructor(opts: CoreOptions) {
+  /** Bootstrap processor (SDM Vol. 3A 8.4.1). */
+  readonly bsp: boolean;
+  /** In the wait-for-SIPI state after INIT (application processors; SDM 8.4.2, 9.1 Table 9-1). */
+  waitingForSipi = false;
+  /** The block being executed (for now(): the exact time of the instruction at EIP), else null. */
+  private curBlock: Block | null = null;
+
+  constructor(opts: CoreRunOptions) {
     super(opts);
-    this.blocks = new BlockCache(this.ramSize);
+    this.bsp = opts.bsp ?? this.id === 0;
+    this.blocks = opts.blocks ?? new BlockCache(this.ramSize);
     this.onCodeWrite = (pa, len) => {
       const page = pa >>> 12;
       const hit = this.blocks.invalidateRange(pa, len);
@@ -96,14 +112,61 @@ export class Core extends CoreState {
 
   /** Power-up / RESET (SDM Vol. 3A 9.1.1): the reset state, empty TLB and decoded-block cache. */
   reset(): void {
+    this.resetState();
+    this.blocks.clear();
+  }
+
+  private resetState(): void {
     applyPowerOnReset(this);
     this.intrLine = false;
     this.nmiPending = false;
     this.nmiBlocked = false;
     this.singleStepDue = false;
     this.inhibit = 0;
-    this.blocks.clear();
+    this.waitingForSipi = false;
     this.recent.fill(undefined);
+  }
+
+  /**
+   * The INIT signal (SDM Vol. 3A 9.1, Table 9-1 "INIT" column; 8.4): the state of RESET except that
+   * CR0.CD/NW, the TSC, the MSRs and the caches keep their values; an application processor then waits
+   * for a start-up IPI, the bootstrap processor starts at the reset vector.
+   */
+  init(): void {
+    const cdNw = this.cr0 & 0x60000000;
+    const tscOffset = this.tscOffset;
+    this.resetState();
+    this.cr0 = (this.cr0 & ~0x60000000) | cdNw;
+    this.tscOffset = tscOffset;
+    if (!this.bsp) {
+      this.waitingForSipi = true;
+      this.halted = true;
+    }
+    this.brk |= Brk.REFETCH | Brk.EVENT;
+  }
+
+  /**
+   * A start-up IPI with vector VV (SDM Vol. 3A 8.4.3, 10.6.1): a processor waiting for SIPI starts in
+   * real mode at VV00:0000 (CS base VV000H); otherwise the SIPI is ignored.
+   */
+  startup(vector: number): void {
+    if (!this.waitingForSipi) return;
+    const v = vector & 0xff;
+    this.waitingForSipi = false;
+    this.halted = false;
+    setSegment(this, Seg.CS, v << 8, v << 12, 0xffff, 0x9b);
+    this.eip = 0;
+    this.brk |= Brk.REFETCH | Brk.EVENT;
+  }
+
+  /** The exact current cycle: the block's start time plus the static cost of the instructions of the
+   * block before the one at EIP (used by devices and the local APIC during an access). */
+  now(): number {
+    const b = this.curBlock;
+    if (b === null) return this.cycles;
+    const eip = this.eip;
+    for (const i of b.insns) if (i.nextEip === eip) return this.cycles + i.cyclesBefore;
+    return this.cycles;
   }
 
   /** Drive the INTR input (level-triggered): the interrupt is taken when IF = 1 (SDM 6.8.1). */
@@ -134,8 +197,11 @@ export class Core extends CoreState {
     this.brk |= Brk.EXTERNAL;
   }
 
-  /** Execute up to `budget` instructions. */
-  run(budget: number): StopReason {
+  /**
+   * Execute up to `budget` instructions, and stop at the first instruction boundary at or after cycle
+   * `cycleLimit` (an instruction starting before the limit completes; shared/DESIGN.md §4).
+   */
+  run(budget: number, cycleLimit = Infinity): StopReason {
     const stopAt = this.icount + budget;
     let prev: Block | null = null;
     if (this.shutdown) return "shutdown";
@@ -153,6 +219,7 @@ export class Core extends CoreState {
         slow = this.needsBoundary();
       }
       if (slow) {
+        if (this.cycles >= cycleLimit && !this.halted) return "budget";
         const why = this.boundary(stopAt);
         if (why !== null) return why;
         prev = null;
@@ -160,15 +227,26 @@ export class Core extends CoreState {
         continue;
       }
       const left = stopAt - this.icount;
-      if (left <= 0) return "budget";
+      if (left <= 0 || this.cycles >= cycleLimit) return "budget";
       const b = this.fetchBlock(prev);
       if (b === null) {
         prev = null;
         continue;
       }
-      this.execBlock(b, left < b.insns.length ? left : b.insns.length);
+      let n = left < b.insns.length ? left : b.insns.length;
+      if (this.cycles + b.cost > cycleLimit) n = this.insnsBefore(b, n, cycleLimit);
+      this.execBlock(b, n);
       prev = b;
     }
+  }
+
+  /** How many of the first n instructions of b start before cycle `limit` (at least one). Costs that
+   * handlers add while running (cache misses) are in this.cycles, so each check is exact. */
+  private insnsBefore(b: Block, n: number, limit: number): number {
+    const insns = b.insns;
+    let k = 1;
+    while (k < n && this.cycles + insns[k].cyclesBefore < limit) k++;
+    return k;
   }
 
   /** Whether the next instruction boundary has something to deliver, a shadow, TF/RF, or HLT. */
@@ -182,6 +260,7 @@ export class Core extends CoreState {
    * instruction (TF set or a shadow in force). Returns a stop reason, or null to go on.
    */
   private boundary(stopAt: number): StopReason | null {
+    if (this.waitingForSipi) return "halt"; // NMI and INTR are held pending (SDM 8.4.2)
     const inhibit = this.inhibit;
     if (this.singleStepDue && inhibit !== INHIBIT_ALL) {
       this.singleStepDue = false;
@@ -343,6 +422,7 @@ export class Core extends CoreState {
 
   private execBlock(b: Block, n: number): void {
     const insns = b.insns;
+    this.curBlock = b;
     if (n === insns.length) {
       if (b.fn !== null) {
         this.runCompiled(b);
@@ -363,6 +443,7 @@ export class Core extends CoreState {
       this.faulted(b, k, e);
       return;
     }
+    this.curBlock = null;
     this.icount += k;
     this.cycles += b.costOf(k);
   }
@@ -375,12 +456,14 @@ export class Core extends CoreState {
       this.faulted(b, this.faultIndex, e);
       return;
     }
+    this.curBlock = null;
     this.icount += k;
     this.cycles += k === b.insns.length ? b.cost : b.costOf(k);
   }
 
   /** Instruction k of block b raised `e`: retire the ones before it and deliver the exception. */
   private faulted(b: Block, k: number, e: unknown): void {
+    this.curBlock = null;
     this.icount += k;
     this.cycles += b.costOf(k);
     const i = b.insns[k];
@@ -411,7 +494,7 @@ export class Core extends CoreState {
    * general registers the loader does not set are zero. */
   resetToFlat32(eip: number): void {
     this.regs.fill(0);
-    this.cr0 = 0x60000011; // PE, ET; CD/NW as after reset
+    this.cr0 = 0x00000011; // PE, ET; caching enabled (CD = NW = 0), as the firmware before a boot loader leaves it
     this.setFlatSegments();
     this.eflags = Eflags.FIXED1;
     this.fop = 0;

@@ -101,6 +101,8 @@ export function tripleFault(c: CoreState): void {
 
 function deliverOnce(c: CoreState, vector: number, errorCode: number, returnEip: number, kind: EventKind): void {
   let eflags = c.getEflags();
+  // The delivery itself costs cycles (the profile's interruptDelivery; INT n's own class cost is on top).
+  c.cycles += c.costs.interruptDelivery;
   if (kind === EventKind.SOFTWARE) eflags &= ~RF;
   else if (kind === EventKind.EXCEPTION && isFaultClass(vector)) eflags |= RF;
   if (!c.protectedMode) {
@@ -156,6 +158,7 @@ function deliverProtected(c: CoreState, vector: number, code: number, returnEip:
   if (isNonConformingCode(d.attr) && dpl < c.cpl) {
     // Interrupt to an inner privilege level: the frame goes on the TSS stack for the new CPL.
     const stack = innerStack(c, dpl);
+    c.cycles += c.costs.privilegeChangeExtra;
     if (offset >>> 0 > d.limit >>> 0) fault(GP, 0);
     stack.push(size, c.segSel[SS]);
     stack.push(size, c.regs[ESP]);

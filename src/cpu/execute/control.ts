@@ -67,7 +67,7 @@ export const CONTROL_EXEC: ExecTable = {
     row.operands.length === 0
       ? (c: CoreState, ii: Insn) => farReturn(c, ii.opsize, 0)
       : (c: CoreState, ii: Insn) => farReturn(c, ii.opsize, ii.imm & 0xffff),
-  jcc: (i) => compile(`j_cc${i.param}`, `if (condition(c, ${i.param})) c.eip = i.imm;`),
+  jcc: (i) => compile(`j_cc${i.param}`, `if (condition(c, ${i.param})) { c.eip = i.imm; c.cycles += c.branchTakenExtra; }`),
   loop: (i) => (c: CoreState, ii: Insn) => {
     let n: number;
     if (ii.a16) {
@@ -78,10 +78,16 @@ export const CONTROL_EXEC: ExecTable = {
       c.regs[ECX] = n;
     }
     const p = ii.param;
-    if (n !== 0 && (p === 0 || (p === 1 ? getZF(c) === 1 : getZF(c) === 0))) c.eip = ii.imm;
+    if (n !== 0 && (p === 0 || (p === 1 ? getZF(c) === 1 : getZF(c) === 0))) {
+      c.eip = ii.imm;
+      c.cycles += c.branchTakenExtra;
+    }
   },
   jcxz: () => (c: CoreState, i: Insn) => {
-    if (counter(c, i) === 0) c.eip = i.imm;
+    if (counter(c, i) === 0) {
+      c.eip = i.imm;
+      c.cycles += c.branchTakenExtra;
+    }
   },
   int: () => (c: CoreState, i: Insn) => deliverEvent(c, i.imm & 0xff, -1, i.nextEip, EventKind.SOFTWARE),
   int3: () => (c: CoreState, i: Insn) => deliverEvent(c, Vector.BP, -1, i.nextEip, EventKind.SOFTWARE),

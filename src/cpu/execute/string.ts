@@ -159,7 +159,8 @@ const STOP_BITS = ~BRK_SMC;
 
 function makeRep(op: Op, cond: number): ExecFn {
   const elem = ELEMENT[op];
-  const elemCost = ELEMENT_CYCLES[op];
+  // MOVS and STOS elements cost what the CPU profile says (the fast-string rate); the others keep their table.
+  const elemCost = op === "movs" || op === "stos" ? -1 : ELEMENT_CYCLES[op];
   const bulk = op === "movs" ? bulkMovs : op === "stos" ? bulkStos
     : op === "scas" ? (c: CoreState, i: Insn, max: number) => (i.osize === 1 ? bulkScasb(c, i, max, cond === 2) : 0)
     : op === "cmps" ? (c: CoreState, i: Insn, max: number) => (i.osize === 1 ? bulkCmpsb(c, i, max, cond === 2) : 0)
@@ -190,7 +191,7 @@ function makeRep(op: Op, cond: number): ExecFn {
         if (done >= REP_CHUNK_ELEMENTS || (c.brk & STOP_BITS) !== 0) break;
       }
     } finally {
-      if (done > 1) c.cycles += (done - 1) * elemCost;
+      if (done > 1) c.cycles += (done - 1) * (elemCost < 0 ? c.repPerElement : elemCost);
     }
     if (n !== 0 && (cond === 0 || ((c.fres & c.fmask) === 0) === (cond === 1))) c.eip = i.eip;
   };
