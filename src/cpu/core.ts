@@ -249,6 +249,14 @@ export class Core extends CoreState {
     return k;
   }
 
+  /** Shut down, waiting for SIPI, or halted with nothing that would wake it now (an NMI not blocked,
+   * or INTR with IF = 1; SDM Vol. 3A 6.7, 8.4.2). */
+  get idle(): boolean {
+    if (this.shutdown || this.waitingForSipi) return true;
+    if (!this.halted) return false;
+    return !(this.nmiPending && !this.nmiBlocked) && !(this.intrLine && (this.eflags & IF) !== 0);
+  }
+
   /** Whether the next instruction boundary has something to deliver, a shadow, TF/RF, or HLT. */
   private needsBoundary(): boolean {
     return ((this.eflags & (TF | RF)) | this.inhibit) !== 0 || this.halted || this.singleStepDue ||

@@ -35,9 +35,10 @@ export interface BareMetalBoard {
 export function buildBareMetalBoard(
   ramBytes: number,
   makeMachine: (opts: MachineOptions) => Machine = (opts) => new Machine(opts),
+  machineOptions: Omit<MachineOptions, "ramBytes" | "ports"> = {},
 ): BareMetalBoard {
   const ports = new PortBus();
-  const machine = makeMachine({ ramBytes, ports });
+  const machine = makeMachine({ ...machineOptions, ramBytes, ports });
   const board: BareMetalBoard = { machine, debugcon: new ByteLog(), postCodes: [] };
   ports.map(DEBUGCON_PORT, 1, new Debugcon((b) => board.debugcon.push(b)));
   ports.map(
@@ -46,7 +47,7 @@ export function buildBareMetalBoard(
     new IsaDebugExit((status, value) => {
       // The first write decides, as QEMU exits on it; later ones in the same instruction cannot happen.
       board.debugExit ??= { value, status };
-      machine.core.requestExit(status);
+      machine.requestExit(status);
     }),
   );
   for (const port of POST_PORTS) {

@@ -21,7 +21,6 @@ import { loadMultiboot, type MultibootBoot } from "../guests/image/multiboot-loa
 import { buildBareMetalBoard, type BareMetalBoard } from "./bare-metal-board.ts";
 
 export const DEFAULT_RAM_MIB = 128;
-export const DEFAULT_QUANTUM_INSNS = 100_000;
 
 export const ExitStatus = {
   HALT: 0,
@@ -35,10 +34,8 @@ export type ExecStop = "debug-exit" | "halt" | "shutdown" | "max-insns" | "bad-i
 
 /** How a board is run, whatever put its core in its start state. */
 export interface RunLoopOptions {
-  /** Stop with status 124 after this many instructions. */
+  /** Stop with status 124 after this many instructions (all cores together). */
   maxInsns?: number;
-  /** Instructions per call of core.run (default 100,000); changes nothing the guest sees. */
-  quantumInsns?: number;
   /** Receives debugcon output as it is produced (after each quantum), for streaming. */
   onOutput?: (chunk: Uint8Array) => void;
   /**
@@ -53,6 +50,10 @@ export interface RunLoopOptions {
 export interface ExecOptions extends RunLoopOptions {
   /** Guest RAM in MiB (default 128, QEMU's default). */
   ramMiB?: number;
+  /** Cores (default 1); the application processors wait for INIT-SIPI-SIPI. */
+  cores?: number;
+  /** Cycles per quantum of the machine (default 1000). */
+  quantumCycles?: number;
   /** Multiboot command line. */
   cmdline?: string;
 }
@@ -77,12 +78,9 @@ const hex8 = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 
 /** Check the run-loop options shared by every runner (throws RangeError: a caller's bug, not input). */
 export function checkRunOptions(opts: RunLoopOptions): void {
-  const { maxInsns, quantumInsns } = opts;
+  const { maxInsns } = opts;
   if (maxInsns !== undefined && !(Number.isSafeInteger(maxInsns) && maxInsns > 0)) {
     throw new RangeError(`maxInsns must be a positive integer, got ${maxInsns}`);
-  }
-  if (quantumInsns !== undefined && !(Number.isSafeInteger(quantumInsns) && quantumInsns > 0)) {
-    throw new RangeError(`quantumInsns must be a positive integer, got ${quantumInsns}`);
   }
 }
 
@@ -90,9 +88,9 @@ export function checkRunOptions(opts: RunLoopOptions): void {
 export function boardResult(
   board: BareMetalBoard, notes: string[], status: number, stop: ExecStop, boot?: MultibootBoot,
 ): ExecResult {
-  const core = board.machine.core;
+  const m = board.machine;
   return {
-    status, stop, stdout: board.debugcon.slice(), notes, instructions: core.icount, cycles: core.cycles,
+    status, stop, stdout: board.debugcon.slice(), notes, instructions: m.totalInsns(), cycles: m.core.cycles,
     debugExitValue: board.debugExit?.value, postCodes: board.postCodes.slice(), boot,
   };
 }
@@ -104,8 +102,7 @@ export function boardResult(
  */
 export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: string[], boot?: MultibootBoot): ExecResult {
   checkRunOptions(opts);
-  const core = board.machine.core;
-  const quantum = opts.quantumInsns ?? DEFAULT_QUANTUM_INSNS;
+  const m = board.machine;
   const maxInsns = opts.maxInsns;
   const result = (status: number, stop: ExecStop) => boardResult(board, notes, status, stop, boot);
   const retain = opts.retainOutput ?? true;
@@ -122,29 +119,24 @@ export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: str
     else codes.length = 0;
   };
   try {
-    for (;;) {
-      let budget = quantum;
-      if (maxInsns !== undefined) {
-        const left = maxInsns - core.icount;
-        if (left <= 0) {
-          notes.push(`instruction limit reached: ${maxInsns} instructions executed, next eip=${hex8(core.eip)}`);
-          return result(ExitStatus.MAX_INSNS, "max-insns");
-        }
-        if (left < budget) budget = left;
-      }
-      const why = core.run(budget);
-      flush();
-      if (why === "exit") return result(board.debugExit!.status, "debug-exit");
-      if (why === "shutdown") {
-        notes.push(`triple fault: the core shut down (eip=${hex8(core.eip)}); registers:\n${core.dump()}`);
+    const stop = m.run(Infinity, maxInsns ?? Infinity, flush);
+    flush();
+    const core = m.shutdownCore ?? m.core;
+    switch (stop) {
+      case "exit":
+        return result(board.debugExit!.status, "debug-exit");
+      case "shutdown":
+        notes.push(`triple fault: core ${core.id} shut down (eip=${hex8(core.eip)}); registers:\n${core.dump()}`);
         return result(ExitStatus.TRIPLE_FAULT, "shutdown");
-      }
-      if (why === "halt") {
-        const ifSet = (core.getEflags() & Eflags.IF) !== 0;
+      case "max-insns":
+        notes.push(`instruction limit reached: ${maxInsns} instructions executed, next eip=${hex8(m.core.eip)}`);
+        return result(ExitStatus.MAX_INSNS, "max-insns");
+      default: {
+        const ifSet = (m.core.getEflags() & Eflags.IF) !== 0;
         notes.push(
           ifSet
-            ? `halted with interrupts enabled at eip=${hex8(core.eip)}, but this board has no interrupt source to wake the core`
-            : `halted with interrupts disabled at eip=${hex8(core.eip)}; nothing can wake the core`,
+            ? `halted with interrupts enabled at eip=${hex8(m.core.eip)}, and nothing is scheduled that could wake a core`
+            : `halted with interrupts disabled at eip=${hex8(m.core.eip)}; nothing can wake the core`,
         );
         return result(ExitStatus.HALT, "halt");
       }
@@ -159,7 +151,9 @@ export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: str
 
 export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult {
   checkRunOptions(opts);
-  const board = buildBareMetalBoard((opts.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024);
+  const board = buildBareMetalBoard((opts.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024, undefined, {
+    cores: opts.cores, quantumCycles: opts.quantumCycles,
+  });
   const core = board.machine.core;
   const notes: string[] = [];
   let boot: MultibootBoot;
