@@ -1,0 +1,691 @@
+/**
+ * The cache hierarchy of a multi-core package as a timing model (issue 4, "Caches and TLBs"): per core
+ * L1I and L1D, an L2 per core / per pair / per package, an optional L3, their coherence, CAT way masks,
+ * page colours, WBINVD/INVD and CR0.CD. Tags and states only: the data always lives in RAM, so the model
+ * decides what an access costs, never what it reads.
+ *
+ * Follows: SDM Vol. 3A 11.1-11.4 (cache organisation, write-back with write-allocate, the MESI protocol of
+ * Table 11-3 between the cores' private caches), 11.5.3 with Table 11-5 (CR0.CD = 1: no-fill mode, hits
+ * are served, misses do not allocate), Vol. 2 WBINVD / INVD, Vol. 3B 17.19 (Cache Allocation Technology:
+ * a CLOS per logical processor, a capacity bit mask per CLOS that restricts the ways a fill may allocate
+ * into, while hits anywhere still hit).
+ *
+ * The protocol, per access of one 64-byte line by core c (the caller splits line-crossing accesses):
+ * - L1 hit: replacement state updated; a write to S invalidates the other copies (an upgrade, charged
+ *   nothing: the store buffer hides it), a write to E or S makes the line M. Cost 0.
+ * - L1 miss: the other cores' private caches (their L1I, L1D, and the L2/L3 instances not on c's path)
+ *   are snooped. A write invalidates every other copy; a read or fetch downgrades M and E copies to S,
+ *   an M copy's data being written back to the next level of its core that holds the line (else memory).
+ *   Either way, finding the line Modified elsewhere adds crossCoreTransferCycles. The line is then looked
+ *   up in c's L2, then L3, then memory; the cost is that level's latency minus the L1 latency, and every
+ *   level that missed is filled (unless CR0.CD is set for c). The L1D line becomes M (write), S (a copy
+ *   exists elsewhere) or E; an L1I line is S.
+ * - A dirty victim is written back to the next level of the same path that holds the line (marked
+ *   dirty there), else to memory; writebacks do not allocate and are not charged to the access (the
+ *   write-back buffers hide them).
+ *
+ * Inclusion: the L3 (when present) is inclusive of the private caches of the cores that share it, as on
+ * Intel client parts from Nehalem to Skylake (SDM Vol. 3A 11.1, Table 11-1 notes; Intel optimization
+ * manual 2.4.x "inclusive L3"): an L3 eviction back-invalidates those copies. Pass inclusiveL3: false for
+ * a non-inclusive LLC (Skylake-SP). The L2 is non-inclusive / non-exclusive: an L2 eviction leaves the L1
+ * copies alone, as in the Core 2 family, whose shared L2 is not strictly inclusive, and the private L2 of
+ * Nehalem and later.
+ *
+ * The core's own L1I is not invalidated by its own stores (the block cache of the core handles
+ * self-modifying code functionally); the other cores' L1I copies are, as a store invalidates every other
+ * copy.
+ *
+ * Leaves out: hardware prefetchers, the store buffer and fill buffers (misses are serialised), memory
+ * types other than WB (MTRRs/PAT), CR0.NW, bandwidth and queueing, directories (the snoop is a lookup in
+ * every other core's private caches, so a miss costs O(cores) host work), and the ring/mesh distance to a
+ * slice (every slice has the level's latency).
+ */
+import type { CpuProfile } from "../profile.ts";
+import { CacheLevel, EXCLUSIVE, INVALID, LINE_SHIFT, MODIFIED, SHARED } from "./cache-level.ts";
+import {
+  CacheCounters,
+  type CacheStats,
+  F_EVICTIONS,
+  F_HITS,
+  F_MISSES,
+  F_WRITEBACKS,
+  LEVEL_L1D,
+  LEVEL_L1I,
+  LEVEL_L2,
+  LEVEL_L3,
+  type LevelName,
+  MAX_OWNERS,
+  X_BACK_INVALIDATIONS,
+  X_TRANSFERS,
+  X_WALKS,
+} from "./cache-stats.ts";
+import { CoreCacheView } from "./core-cache-view.ts";
+import { isLegalWayMask } from "./way-mask.ts";
+
+export const ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_FETCH = 2, ACCESS_WALK = 3;
+
+/** The profile fields the hierarchy reads (a whole CpuProfile fits). */
+export type HierarchyProfile = Pick<CpuProfile, "caches" | "memoryLatencyCycles" | "crossCoreTransferCycles">;
+
+export interface HierarchyOptions {
+  /** L3 inclusive of the private caches (default true; see the header). */
+  inclusiveL3?: boolean;
+  /** Classes of service of CAT (default 16, as CPUID.10H reports COS_MAX = 15 on Skylake-SP). */
+  closCount?: number;
+  /** WBINVD: fixed cycles (default 2000; not a measured figure) plus cycles per dirty line written back
+   * (default 16: 64 B at 4 B per core cycle, about 10 GB/s at 2.4 GHz). */
+  wbinvdFixedCycles?: number;
+  wbinvdPerDirtyLineCycles?: number;
+  /** INVD: fixed cycles (default 2000). */
+  invdFixedCycles?: number;
+}
+
+export type { CacheStats } from "./cache-stats.ts";
+
+const NO_WAY = 255;
+
+export class MemoryHierarchy {
+  readonly views: CoreCacheView[];
+  readonly coreCount: number;
+  readonly closCount: number;
+  readonly l1i: CacheLevel;
+  readonly l1d: CacheLevel;
+  readonly l2: CacheLevel;
+  readonly l3: CacheLevel | null;
+  readonly inclusiveL3: boolean;
+  /** L2 / L3 instance of each core. */
+  private readonly l2Inst: Int32Array;
+  private readonly l3Inst: Int32Array;
+  /** A core on the path of each L2 instance (for writebacks from it into its L3). */
+  private readonly l2Core: Int32Array;
+  private readonly ownerOf: Uint8Array;
+  private readonly closOf: Uint8Array;
+  private readonly l2Masks: Int32Array;
+  private readonly l3Masks: Int32Array;
+  private readonly cacheDisabled: Uint8Array;
+  private readonly counters: CacheCounters;
+  private readonly memCostD: number;
+  private readonly l2CostD: number;
+  private readonly l3CostD: number;
+  private readonly memCostI: number;
+  private readonly l2CostI: number;
+  private readonly l3CostI: number;
+  private readonly transferCycles: number;
+  private readonly wbinvdFixed: number;
+  private readonly wbinvdPerLine: number;
+  private readonly invdFixed: number;
+  /** Set by downgradeOthers: another private cache holds the line. */
+  private sharedElsewhere = false;
+
+  constructor(profile: HierarchyProfile, coreCount: number, options: HierarchyOptions = {}) {
+    if (!Number.isInteger(coreCount) || coreCount < 1 || coreCount > MAX_OWNERS) {
+      throw new RangeError(`memory hierarchy: ${coreCount} cores (1..${MAX_OWNERS})`);
+    }
+    const c = profile.caches;
+    for (const [name, g] of [["l1i", c.l1i], ["l1d", c.l1d]] as const) {
+      if (g.lineBytes !== 64) throw new RangeError(`cache ${name}: line size ${g.lineBytes} B, L1 lines must be 64 B`);
+      if ((g.slices ?? 1) !== 1) throw new RangeError(`cache ${name}: an L1 cache is not sliced`);
+    }
+    this.coreCount = coreCount;
+    this.l1i = new CacheLevel("l1i", c.l1i, coreCount);
+    this.l1d = new CacheLevel("l1d", c.l1d, coreCount);
+    const instancesOf = (sharedBy: number) => (sharedBy === 0 ? 1 : Math.ceil(coreCount / sharedBy));
+    const instOf = (sharedBy: number, core: number) => (sharedBy === 0 ? 0 : Math.floor(core / sharedBy));
+    for (const [name, g] of [["l2", c.l2], ["l3", c.l3]] as const) {
+      if (g !== null && (!Number.isInteger(g.sharedBy) || g.sharedBy < 0)) throw new RangeError(`cache ${name}: sharedBy ${g.sharedBy}`);
+    }
+    this.l2 = new CacheLevel("l2", c.l2, instancesOf(c.l2.sharedBy));
+    this.l3 = c.l3 === null ? null : new CacheLevel("l3", c.l3, instancesOf(c.l3.sharedBy));
+    this.inclusiveL3 = this.l3 !== null && (options.inclusiveL3 ?? true);
+    this.l2Inst = new Int32Array(coreCount);
+    this.l3Inst = new Int32Array(coreCount);
+    this.l2Core = new Int32Array(this.l2.instances).fill(-1);
+    for (let k = 0; k < coreCount; k++) {
+      this.l2Inst[k] = instOf(c.l2.sharedBy, k);
+      this.l3Inst[k] = c.l3 === null ? 0 : instOf(c.l3.sharedBy, k);
+      if (this.l2Core[this.l2Inst[k]] < 0) this.l2Core[this.l2Inst[k]] = k;
+    }
+    this.views = [];
+    for (let k = 0; k < coreCount; k++) this.views.push(new CoreCacheView(k, this.l1d.setsPerInstance, this.l1i.setsPerInstance));
+    this.ownerOf = new Uint8Array(coreCount);
+    for (let k = 0; k < coreCount; k++) this.ownerOf[k] = k;
+    const clos = options.closCount ?? 16;
+    if (!Number.isInteger(clos) || clos < 1 || clos > 256) throw new RangeError(`memory hierarchy: ${clos} classes of service`);
+    this.closCount = clos;
+    this.closOf = new Uint8Array(coreCount);
+    this.l2Masks = new Int32Array(clos).fill(this.l2.allWays);
+    this.l3Masks = new Int32Array(clos).fill(this.l3 === null ? 0 : this.l3.allWays);
+    this.cacheDisabled = new Uint8Array(coreCount);
+    this.counters = new CacheCounters(coreCount);
+    const mem = profile.memoryLatencyCycles;
+    const l3lat = this.l3 === null ? mem : this.l3.latencyCycles;
+    const pos = (n: number) => Math.max(0, n);
+    this.l2CostD = pos(this.l2.latencyCycles - this.l1d.latencyCycles);
+    this.l3CostD = pos(l3lat - this.l1d.latencyCycles);
+    this.memCostD = pos(mem - this.l1d.latencyCycles);
+    this.l2CostI = pos(this.l2.latencyCycles - this.l1i.latencyCycles);
+    this.l3CostI = pos(l3lat - this.l1i.latencyCycles);
+    this.memCostI = pos(mem - this.l1i.latencyCycles);
+    this.transferCycles = profile.crossCoreTransferCycles;
+    this.wbinvdFixed = options.wbinvdFixedCycles ?? 2000;
+    this.wbinvdPerLine = options.wbinvdPerDirtyLineCycles ?? 16;
+    this.invdFixed = options.invdFixedCycles ?? 2000;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The access path
+
+  access(core: number, pa: number, kind: number): number {
+    const line = pa >>> LINE_SHIFT;
+    if (kind === ACCESS_FETCH) return this.fetch(core, line);
+    const l1 = this.l1d;
+    const set = core * l1.setsPerInstance + (line & l1.setMask);
+    const way = l1.find(set, line);
+    const lc = this.counters.level;
+    const cb = (core * 4 + LEVEL_L1D) * 4;
+    if (kind === ACCESS_WALK) this.counters.extra[core * 3 + X_WALKS]++;
+    if (way >= 0) {
+      lc[cb + F_HITS]++;
+      l1.touch(set, way);
+      if (kind === ACCESS_WRITE) {
+        const e = set * l1.ways + way;
+        const st = l1.state[e];
+        if (st !== MODIFIED) {
+          if (st === SHARED) this.invalidateOthers(core, line);
+          l1.state[e] = MODIFIED;
+        }
+      }
+      this.refreshD(core, set);
+      return 0;
+    }
+    lc[cb + F_MISSES]++;
+    const write = kind === ACCESS_WRITE;
+    const modifiedElsewhere = write ? this.invalidateOthers(core, line) : this.downgradeOthers(core, line);
+    const cd = this.cacheDisabled[core] !== 0;
+    const level = this.lower(core, line, write && cd);
+    let cost = level === LEVEL_L2 ? this.l2CostD : level === LEVEL_L3 ? this.l3CostD : this.memCostD;
+    if (!cd) {
+      const st = write ? MODIFIED : this.sharedElsewhere ? SHARED : EXCLUSIVE;
+      this.fill(LEVEL_L1D, l1, set, core, line, st, l1.allWays);
+    }
+    this.refreshD(core, set);
+    if (modifiedElsewhere) {
+      this.counters.extra[core * 3 + X_TRANSFERS]++;
+      cost += this.transferCycles;
+    }
+    return cost;
+  }
+
+  private fetch(core: number, line: number): number {
+    const l1 = this.l1i;
+    const set = core * l1.setsPerInstance + (line & l1.setMask);
+    const way = l1.find(set, line);
+    const lc = this.counters.level;
+    const cb = (core * 4 + LEVEL_L1I) * 4;
+    if (way >= 0) {
+      lc[cb + F_HITS]++;
+      l1.touch(set, way);
+      this.refreshI(core, set);
+      return 0;
+    }
+    lc[cb + F_MISSES]++;
+    const modifiedElsewhere = this.downgradeOthers(core, line);
+    const cd = this.cacheDisabled[core] !== 0;
+    const level = this.lower(core, line, false);
+    let cost = level === LEVEL_L2 ? this.l2CostI : level === LEVEL_L3 ? this.l3CostI : this.memCostI;
+    if (!cd) this.fill(LEVEL_L1I, l1, set, core, line, SHARED, l1.allWays);
+    this.refreshI(core, set);
+    if (modifiedElsewhere) {
+      this.counters.extra[core * 3 + X_TRANSFERS]++;
+      cost += this.transferCycles;
+    }
+    return cost;
+  }
+
+  /**
+   * Look `line` up below the L1 of `core`: returns the level that served it (LEVEL_L2, LEVEL_L3, or -1 for
+   * memory) and fills the levels that missed (not under CR0.CD). `dirtyOnHit`: a no-fill write that hits
+   * an outer level updates it there (Table 11-5: write hits update the cache).
+   */
+  private lower(core: number, line: number, dirtyOnHit: boolean): number {
+    const lc = this.counters.level;
+    const cb = core * 16;
+    const l2 = this.l2;
+    const s2 = l2.setOf(this.l2Inst[core], line);
+    const w2 = l2.find(s2, line);
+    if (w2 >= 0) {
+      lc[cb + LEVEL_L2 * 4 + F_HITS]++;
+      l2.touch(s2, w2);
+      if (dirtyOnHit) l2.state[s2 * l2.ways + w2] = MODIFIED;
+      return LEVEL_L2;
+    }
+    lc[cb + LEVEL_L2 * 4 + F_MISSES]++;
+    const cd = this.cacheDisabled[core] !== 0;
+    let served = -1;
+    const l3 = this.l3;
+    if (l3 !== null) {
+      const s3 = l3.setOf(this.l3Inst[core], line);
+      const w3 = l3.find(s3, line);
+      if (w3 >= 0) {
+        lc[cb + LEVEL_L3 * 4 + F_HITS]++;
+        l3.touch(s3, w3);
+        if (dirtyOnHit) l3.state[s3 * l3.ways + w3] = MODIFIED;
+        served = LEVEL_L3;
+      } else {
+        lc[cb + LEVEL_L3 * 4 + F_MISSES]++;
+        if (!cd) this.fill(LEVEL_L3, l3, s3, core, line, SHARED, this.l3Masks[this.closOf[core]]);
+      }
+    }
+    if (!cd) this.fill(LEVEL_L2, l2, s2, core, line, SHARED, this.l2Masks[this.closOf[core]]);
+    return served;
+  }
+
+  /** Allocate `line` in `set` of `lvl` among the ways of `allowed`, evicting a victim if needed. */
+  private fill(levelIdx: number, lvl: CacheLevel, set: number, core: number, line: number, st: number, allowed: number): void {
+    const w = lvl.victim(set, allowed);
+    const e = set * lvl.ways + w;
+    if (lvl.state[e] !== INVALID) this.evict(levelIdx, lvl, set, e, core);
+    lvl.tags[e] = line;
+    lvl.state[e] = st;
+    lvl.owner[e] = this.ownerOf[core];
+    lvl.touch(set, w);
+  }
+
+  /** Replace entry `e` (of `set`) of `lvl` because `core` fills into it. */
+  private evict(levelIdx: number, lvl: CacheLevel, set: number, e: number, core: number): void {
+    const victimLine = lvl.tags[e];
+    const cn = this.counters;
+    const cb = (core * 4 + levelIdx) * 4;
+    cn.level[cb + F_EVICTIONS]++;
+    cn.owners[(levelIdx * MAX_OWNERS + this.ownerOf[core]) * MAX_OWNERS + lvl.owner[e]]++;
+    const dirty = lvl.state[e] === MODIFIED;
+    lvl.tags[e] = -1;
+    lvl.state[e] = INVALID;
+    if (dirty) {
+      cn.level[cb + F_WRITEBACKS]++;
+      this.writeBackBelow(levelIdx, this.pathCoreOf(levelIdx, lvl, set, core), victimLine);
+    }
+    if (levelIdx === LEVEL_L3 && this.inclusiveL3) this.backInvalidate((set / lvl.setsPerInstance) | 0, victimLine, core);
+  }
+
+  /** A core whose path contains `set` of `lvl` (the accessing core for private levels and its own shared instances). */
+  private pathCoreOf(levelIdx: number, lvl: CacheLevel, set: number, core: number): number {
+    if (levelIdx !== LEVEL_L2) return levelIdx === LEVEL_L3 ? core : (set / lvl.setsPerInstance) | 0;
+    return this.l2Core[(set / lvl.setsPerInstance) | 0];
+  }
+
+  /** Dirty data of `line` leaves `fromLevel` on the path of `core`: mark the next level holding it dirty. */
+  private writeBackBelow(fromLevel: number, core: number, line: number): void {
+    if (fromLevel === LEVEL_L1D || fromLevel === LEVEL_L1I) {
+      const l2 = this.l2;
+      const s2 = l2.setOf(this.l2Inst[core], line);
+      const w2 = l2.find(s2, line);
+      if (w2 >= 0) {
+        l2.state[s2 * l2.ways + w2] = MODIFIED;
+        return;
+      }
+    }
+    const l3 = this.l3;
+    if (l3 !== null && fromLevel !== LEVEL_L3) {
+      const s3 = l3.setOf(this.l3Inst[core], line);
+      const w3 = l3.find(s3, line);
+      if (w3 >= 0) l3.state[s3 * l3.ways + w3] = MODIFIED;
+    }
+    // Otherwise the data goes to memory, which holds it already.
+  }
+
+  /** The inclusive L3 instance `inst` dropped `line`: drop it from the private caches of its cores. */
+  private backInvalidate(inst: number, line: number, evictor: number): void {
+    const evOwner = this.ownerOf[evictor];
+    const l1d = this.l1d, l1i = this.l1i, l2 = this.l2;
+    for (let k = 0; k < this.coreCount; k++) {
+      if (this.l3Inst[k] !== inst) continue;
+      const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
+      const wd = l1d.find(sd, line);
+      if (wd >= 0) {
+        this.dropBack(LEVEL_L1D, l1d, sd * l1d.ways + wd, evictor, evOwner);
+        this.refreshD(k, sd);
+      }
+      const si = k * l1i.setsPerInstance + (line & l1i.setMask);
+      const wi = l1i.find(si, line);
+      if (wi >= 0) {
+        this.dropBack(LEVEL_L1I, l1i, si * l1i.ways + wi, evictor, evOwner);
+        this.refreshI(k, si);
+      }
+      if (this.l2Core[this.l2Inst[k]] === k) {
+        const s2 = l2.setOf(this.l2Inst[k], line);
+        const w2 = l2.find(s2, line);
+        if (w2 >= 0) this.dropBack(LEVEL_L2, l2, s2 * l2.ways + w2, evictor, evOwner);
+      }
+    }
+  }
+
+  private dropBack(levelIdx: number, lvl: CacheLevel, e: number, evictor: number, evOwner: number): void {
+    const cn = this.counters;
+    cn.extra[evictor * 3 + X_BACK_INVALIDATIONS]++;
+    cn.owners[(levelIdx * MAX_OWNERS + evOwner) * MAX_OWNERS + lvl.owner[e]]++;
+    if (lvl.state[e] === MODIFIED) cn.level[(evictor * 4 + levelIdx) * 4 + F_WRITEBACKS]++;
+    lvl.tags[e] = -1;
+    lvl.state[e] = INVALID;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Coherence between the private caches (SDM Vol. 3A 11.4, MESI)
+
+  /** A write by `core`: invalidate every other copy. Returns true when one of them was Modified. */
+  private invalidateOthers(core: number, line: number): boolean {
+    let modified = false;
+    const l1d = this.l1d, l1i = this.l1i;
+    const dBase = line & l1d.setMask, iBase = line & l1i.setMask;
+    for (let k = 0; k < this.coreCount; k++) {
+      if (k === core) continue;
+      const sd = k * l1d.setsPerInstance + dBase;
+      const wd = l1d.find(sd, line);
+      if (wd >= 0) {
+        const e = sd * l1d.ways + wd;
+        if (l1d.state[e] === MODIFIED) modified = true;
+        l1d.tags[e] = -1;
+        l1d.state[e] = INVALID;
+        this.refreshD(k, sd);
+      }
+      const si = k * l1i.setsPerInstance + iBase;
+      const wi = l1i.find(si, line);
+      if (wi >= 0) {
+        const e = si * l1i.ways + wi;
+        l1i.tags[e] = -1;
+        l1i.state[e] = INVALID;
+        this.refreshI(k, si);
+      }
+    }
+    if (this.l2.instances > 1 && this.invalidateInstances(this.l2, this.l2Inst[core], line)) modified = true;
+    const l3 = this.l3;
+    if (l3 !== null && l3.instances > 1 && this.invalidateInstances(l3, this.l3Inst[core], line)) modified = true;
+    return modified;
+  }
+
+  private invalidateInstances(lvl: CacheLevel, own: number, line: number): boolean {
+    let modified = false;
+    for (let i = 0; i < lvl.instances; i++) {
+      if (i === own) continue;
+      const s = lvl.setOf(i, line);
+      const w = lvl.find(s, line);
+      if (w < 0) continue;
+      const e = s * lvl.ways + w;
+      if (lvl.state[e] === MODIFIED) modified = true;
+      lvl.tags[e] = -1;
+      lvl.state[e] = INVALID;
+    }
+    return modified;
+  }
+
+  /**
+   * A read or fetch by `core`: M and E copies elsewhere become S (an M copy's data is written back below
+   * it). Sets sharedElsewhere; returns true when a copy was Modified.
+   */
+  private downgradeOthers(core: number, line: number): boolean {
+    let modified = false;
+    let shared = false;
+    const l1d = this.l1d, l1i = this.l1i;
+    const dBase = line & l1d.setMask, iBase = line & l1i.setMask;
+    for (let k = 0; k < this.coreCount; k++) {
+      if (k === core) continue;
+      const sd = k * l1d.setsPerInstance + dBase;
+      const wd = l1d.find(sd, line);
+      if (wd >= 0) {
+        shared = true;
+        const e = sd * l1d.ways + wd;
+        const st = l1d.state[e];
+        if (st === MODIFIED) {
+          modified = true;
+          l1d.state[e] = SHARED;
+          this.counters.level[(core * 4 + LEVEL_L1D) * 4 + F_WRITEBACKS]++;
+          this.writeBackBelow(LEVEL_L1D, k, line);
+          this.refreshD(k, sd);
+        } else if (st === EXCLUSIVE) {
+          l1d.state[e] = SHARED;
+        }
+      }
+      if (!shared && l1i.find(k * l1i.setsPerInstance + iBase, line) >= 0) shared = true;
+    }
+    if (this.l2.instances > 1) {
+      const r = this.downgradeInstances(LEVEL_L2, this.l2, this.l2Inst[core], line);
+      if (r !== 0) shared = true;
+      if (r === 2) modified = true;
+    }
+    const l3 = this.l3;
+    if (l3 !== null && l3.instances > 1) {
+      const r = this.downgradeInstances(LEVEL_L3, l3, this.l3Inst[core], line);
+      if (r !== 0) shared = true;
+      if (r === 2) modified = true;
+    }
+    this.sharedElsewhere = shared;
+    return modified;
+  }
+
+  /** 0: no copy in the other instances, 1: a clean copy, 2: a dirty one (now clean, written back). */
+  private downgradeInstances(levelIdx: number, lvl: CacheLevel, own: number, line: number): number {
+    let r = 0;
+    for (let i = 0; i < lvl.instances; i++) {
+      if (i === own) continue;
+      const s = lvl.setOf(i, line);
+      const w = lvl.find(s, line);
+      if (w < 0) continue;
+      if (r === 0) r = 1;
+      const e = s * lvl.ways + w;
+      if (lvl.state[e] === MODIFIED) {
+        r = 2;
+        lvl.state[e] = SHARED;
+        if (levelIdx === LEVEL_L2) this.writeBackBelow(LEVEL_L2, this.l2Core[i], line);
+      }
+    }
+    return r;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Filters (core-cache-view.ts)
+
+  private refreshD(core: number, set: number): void {
+    const l1 = this.l1d;
+    const v = this.views[core];
+    const local = set & v.dSetMask;
+    const w = l1.mru[set];
+    if (w !== NO_WAY) {
+      const e = set * l1.ways + w;
+      const st = l1.state[e];
+      if (st !== INVALID) {
+        const val = (l1.tags[e] << LINE_SHIFT) | 63;
+        v.readFilter[local] = val;
+        v.writeFilter[local] = st === MODIFIED ? val : 0;
+        return;
+      }
+    }
+    v.readFilter[local] = 0;
+    v.writeFilter[local] = 0;
+  }
+
+  private refreshI(core: number, set: number): void {
+    const l1 = this.l1i;
+    const v = this.views[core];
+    const w = l1.mru[set];
+    let val = 0;
+    if (w !== NO_WAY) {
+      const e = set * l1.ways + w;
+      if (l1.state[e] !== INVALID) val = (l1.tags[e] << LINE_SHIFT) | 63;
+    }
+    v.fetchFilter[set & v.iSetMask] = val;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Owners, CAT, colours
+
+  setOwner(core: number, owner: number): void {
+    this.checkCore(core);
+    if (!Number.isInteger(owner) || owner < 0 || owner >= MAX_OWNERS) throw new RangeError(`cache owner ${owner} (0..${MAX_OWNERS - 1})`);
+    this.ownerOf[core] = owner;
+  }
+
+  ownerOfCore(core: number): number {
+    this.checkCore(core);
+    return this.ownerOf[core];
+  }
+
+  /** IA32_PQR_ASSOC.CLOS of `core` (SDM Vol. 3B 17.19.5). */
+  setClos(core: number, clos: number): void {
+    this.checkCore(core);
+    if (!Number.isInteger(clos) || clos < 0 || clos >= this.closCount) throw new RangeError(`CLOS ${clos} (0..${this.closCount - 1})`);
+    this.closOf[core] = clos;
+  }
+
+  closOfCore(core: number): number {
+    this.checkCore(core);
+    return this.closOf[core];
+  }
+
+  /** Whether the hierarchy has `level` (an L3 is optional). */
+  hasLevel(level: "l2" | "l3"): boolean {
+    return level === "l2" || this.l3 !== null;
+  }
+
+  /** Ways of `level` (the CBM length CPUID.10H reports). */
+  waysOf(level: "l2" | "l3"): number {
+    return this.shared(level).ways;
+  }
+
+  /** IA32_L2/L3_QOS_MASK_n: false (and nothing changes) for an absent level, a CLOS out of range or an
+   * illegal mask (SDM Vol. 3B 17.19.4.2: zero, non-contiguous or wider than the CBM length). */
+  setWayMask(level: "l2" | "l3", clos: number, mask: number): boolean {
+    const lvl = level === "l2" ? this.l2 : this.l3;
+    if (lvl === null || !Number.isInteger(clos) || clos < 0 || clos >= this.closCount) return false;
+    if (!isLegalWayMask(mask, lvl.ways)) return false;
+    (level === "l2" ? this.l2Masks : this.l3Masks)[clos] = mask | 0;
+    return true;
+  }
+
+  wayMask(level: "l2" | "l3", clos: number): number {
+    this.shared(level);
+    if (!Number.isInteger(clos) || clos < 0 || clos >= this.closCount) throw new RangeError(`CLOS ${clos} (0..${this.closCount - 1})`);
+    return (level === "l2" ? this.l2Masks : this.l3Masks)[clos] >>> 0;
+  }
+
+  /** Page colours of `level`: the set-index bits above the 4 KiB page offset (1 when there are none). */
+  colours(level: "l2" | "l3"): number {
+    const lvl = this.shared(level);
+    return Math.max(1, (lvl.setsPerSlice << LINE_SHIFT) >>> 12);
+  }
+
+  colourOf(level: "l2" | "l3", pa: number): number {
+    return (pa >>> 12) & (this.colours(level) - 1);
+  }
+
+  private shared(level: "l2" | "l3"): CacheLevel {
+    const lvl = level === "l2" ? this.l2 : level === "l3" ? this.l3 : undefined;
+    if (lvl === undefined) throw new RangeError(`cache level '${level as string}' (l2 or l3)`);
+    if (lvl === null) throw new RangeError("cache l3: this hierarchy has no L3");
+    return lvl;
+  }
+
+  private checkCore(core: number): void {
+    if (!Number.isInteger(core) || core < 0 || core >= this.coreCount) throw new RangeError(`core ${core} (0..${this.coreCount - 1})`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WBINVD, INVD, CR0.CD
+
+  /**
+   * WBINVD on `core` (SDM Vol. 2 WBINVD): write back the dirty lines of its L1I/L1D, its L2 instance and
+   * its L3 instance and invalidate them; an inclusive L3 takes the private caches of every core sharing
+   * it along (their dirty lines are written back too). Another core's private L1 under a shared,
+   * non-inclusive L2 keeps its lines. Returns wbinvdFixedCycles + dirty lines x wbinvdPerDirtyLineCycles.
+   */
+  wbinvd(core: number): number {
+    this.checkCore(core);
+    const dirty = this.flushScope(core, true);
+    return this.wbinvdFixed + dirty * this.wbinvdPerLine;
+  }
+
+  /**
+   * INVD on `core` (SDM Vol. 2 INVD): invalidate the same caches as WBINVD without writing anything back.
+   * On hardware the modified data is lost; in this model stores have already reached RAM, so INVD costs
+   * time and empties the caches but loses no data (a guest relying on the loss would see a difference).
+   */
+  invd(core: number): number {
+    this.checkCore(core);
+    this.flushScope(core, false);
+    return this.invdFixed;
+  }
+
+  /** CR0.CD of `core` (SDM Vol. 3A 11.5.3, Table 11-5 no-fill mode): hits are served, misses do not allocate. */
+  setCacheDisabled(core: number, disabled: boolean): void {
+    this.checkCore(core);
+    this.cacheDisabled[core] = disabled ? 1 : 0;
+  }
+
+  private flushScope(core: number, writeBack: boolean): number {
+    let dirty = 0;
+    const cores: number[] = [core];
+    if (this.l3 !== null && this.inclusiveL3) {
+      for (let k = 0; k < this.coreCount; k++) if (k !== core && this.l3Inst[k] === this.l3Inst[core]) cores.push(k);
+    }
+    const l2Done = new Set<number>();
+    for (const k of cores) {
+      dirty += this.flushInstance(LEVEL_L1I, this.l1i, k, core, writeBack);
+      dirty += this.flushInstance(LEVEL_L1D, this.l1d, k, core, writeBack);
+      this.views[k].clear();
+      if (!l2Done.has(this.l2Inst[k])) {
+        l2Done.add(this.l2Inst[k]);
+        dirty += this.flushInstance(LEVEL_L2, this.l2, this.l2Inst[k], core, writeBack);
+      }
+    }
+    if (this.l3 !== null) dirty += this.flushInstance(LEVEL_L3, this.l3, this.l3Inst[core], core, writeBack);
+    return dirty;
+  }
+
+  private flushInstance(levelIdx: number, lvl: CacheLevel, inst: number, core: number, writeBack: boolean): number {
+    const from = inst * lvl.setsPerInstance * lvl.ways;
+    const to = from + lvl.setsPerInstance * lvl.ways;
+    let dirty = 0;
+    for (let e = from; e < to; e++) {
+      if (lvl.state[e] === MODIFIED) dirty++;
+      lvl.tags[e] = -1;
+      lvl.state[e] = INVALID;
+    }
+    if (writeBack) this.counters.level[(core * 4 + levelIdx) * 4 + F_WRITEBACKS] += dirty;
+    return dirty;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Statistics and inspection
+
+  stats(): CacheStats {
+    return this.counters.snapshot(
+      this.l3 !== null,
+      this.views.map((v) => [v.iFilterHits, v.dFilterHits] as const),
+    );
+  }
+
+  resetStats(): void {
+    this.counters.reset();
+    for (const v of this.views) {
+      v.dFilterHits = 0;
+      v.iFilterHits = 0;
+    }
+  }
+
+  /**
+   * Where `pa`'s line sits in the `level` instance on `core`'s path: its state (INVALID/SHARED/EXCLUSIVE/
+   * MODIFIED; outer levels use SHARED for clean), whether it is the set's MRU way, and its owner; null
+   * when absent. For tests and reports; not on the hot path.
+   */
+  probe(core: number, level: LevelName, pa: number): { state: number; mru: boolean; owner: number; set: number; way: number } | null {
+    this.checkCore(core);
+    const line = pa >>> LINE_SHIFT;
+    const lvl = level === "l1i" ? this.l1i : level === "l1d" ? this.l1d : level === "l2" ? this.l2 : this.l3;
+    if (lvl === null) return null;
+    const inst = level === "l1i" || level === "l1d" ? core : level === "l2" ? this.l2Inst[core] : this.l3Inst[core];
+    const set = lvl.setOf(inst, line);
+    const way = lvl.find(set, line);
+    if (way < 0) return null;
+    const e = set * lvl.ways + way;
+    return { state: lvl.state[e], mru: lvl.mru[set] === way, owner: lvl.owner[e], set, way };
+  }
+}
