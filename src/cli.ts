@@ -44,6 +44,8 @@ interface RunFlags {
   cmdline?: string;
   rom?: string;
   post?: boolean;
+  cores?: number;
+  quantum?: number;
 }
 
 /** Runs a guest with the streaming options the CLI gives (exec-runner.ts execImage, rom-runner.ts runRom). */
@@ -143,6 +145,8 @@ function buildProgram(): Command {
     .option("--stats", "print instructions, simulated cycles and host MIPS on stderr")
     .option("--ram-mib <n>", `guest RAM in MiB (default ${DEFAULT_RAM_MIB})`, positiveInt("--ram-mib", 3072))
     .option("--cmdline <string>", "Multiboot command line passed to the kernel (not with --rom)")
+    .option("--cores <n>", "number of cores, 1-64 (default 1); core 0 runs the kernel, the others wait for INIT-SIPI-SIPI", positiveInt("--cores", 64))
+    .option("--quantum <cycles>", "cycles each core runs before the next one takes its turn (default 1000)", positiveInt("--quantum"))
     .addHelpText(
       "after",
       "\nExit status:\n" +
@@ -159,12 +163,15 @@ function buildProgram(): Command {
         if (flags.cmdline !== undefined) throw new UsageError("exec: --cmdline is for Multiboot kernels; a ROM gets no command line");
         const rom = readImage(flags.rom, "ROM");
         const name = flags.rom;
-        runAndReport((loop) => runRom(rom, { ...loop, ramMiB: flags.ramMib, name }), flags);
+        runAndReport((loop) => runRom(rom, { ...loop, ramMiB: flags.ramMib, name, cores: flags.cores, quantumCycles: flags.quantum }), flags);
         return;
       }
       if (path === undefined) throw new UsageError("exec: missing the kernel IMAGE (or --rom FILE)");
       const image = readImage(path);
-      runAndReport((loop) => execImage(image, { ...loop, ramMiB: flags.ramMib, cmdline: flags.cmdline }), flags);
+      runAndReport(
+        (loop) => execImage(image, { ...loop, ramMiB: flags.ramMib, cmdline: flags.cmdline, cores: flags.cores, quantumCycles: flags.quantum }),
+        flags,
+      );
     });
 
   program

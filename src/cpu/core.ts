@@ -508,6 +508,7 @@ export class Core extends CoreState {
     this.fop = 0;
     this.eip = eip;
     this.halted = false;
+    this.waitingForSipi = false;
     this.shutdown = false;
     this.pagingModeChanged();
     this.refreshSegmentChecks();

@@ -64,12 +64,16 @@ export interface RomBoard extends BareMetalBoard {
 }
 
 /** Build the ROM board: `image` is 1 .. 65536 bytes, `ramBytes` at least 1 MiB. */
-export function buildRomBoard(ramBytes: number, image: Uint8Array): RomBoard {
+export function buildRomBoard(
+  ramBytes: number,
+  image: Uint8Array,
+  machineOptions: Omit<MachineOptions, "ramBytes" | "ports"> = {},
+): RomBoard {
   if (ramBytes < ROM_MIN_RAM_BYTES) {
     throw new RangeError(`the ROM board needs at least ${ROM_MIN_RAM_BYTES} bytes of RAM, got ${ramBytes}`);
   }
   const rom = romWindow(image);
-  const board = buildBareMetalBoard(ramBytes, (opts) => new RomMachine(opts, rom));
+  const board = buildBareMetalBoard(ramBytes, (opts) => new RomMachine(opts, rom), machineOptions);
   board.machine.ram.set(rom, ROM_LOW_BASE);
   for (const core of board.machine.cores) core.setRomRange(ROM_LOW_BASE, ROM_BYTES);
   // The devices' callbacks update `board` itself (debugExit), so extend it rather than copy it.
