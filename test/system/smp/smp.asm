@@ -25,9 +25,14 @@
 ; Leaves out: x2APIC, the MP table / MADT, INIT de-assert (not needed after the 82489DX, SDM 8.4.4.1),
 ; APIC error interrupts (the ESR is read at the end instead), paging.
 ;
-; Build: nasm -f elf32 smp.asm && ld -m elf_i386 -T smp.ld (see build.ts). Ends with out 0xF4:
-; 0x10 = every check passed (QEMU exit status 33), 0x11 = a check failed (status 35, a FAIL line says
-; which).
+; Checks, each failing with a "FAIL: ..." line: the APIC base and SVR read back, every AP checks in
+; within 100 ms with the APIC ID the IPIs went to, the ring and the broadcast complete within 1 s,
+; LOCK CMPXCHG finds the expected turn, the counter is 4000 and the XADD old values sum to 0+...+3999,
+; the BSP's ESR is 0, no spurious interrupt, and every EOI cleared its vector's ISR bit.
+;
+; Build: nasm -f elf32 smp.asm && ld -m elf_i386 -T smp.ld (see build.ts); for Bochs the same image
+; goes into the ROM of rom-loader.asm. Ends with out 0xF4: 0x10 = every check passed (QEMU exit status
+; 33), 0x11 = a check failed (status 35); then, for Bochs, "Shutdown" to port 0x8900.
 
 bits 32
 
