@@ -67,7 +67,7 @@ export const NEHALEM: CpuProfile = {
     privilegeChangeExtra: 65, // [read: SGX_STEP_IDT] on a later CPU; assumed
   },
   caches: {
-    l1i: { sizeBytes: 32 * 1024, ways: 4, lineBytes: 64, latencyCycles: L1_LATENCY, replacement: "tree-plru", sharedBy: 1, slices: 1 }, // 4-way [read: UMBC_NEHALEM]
+    l1i: { sizeBytes: 32 * 1024, ways: 4, lineBytes: 64, latencyCycles: 3, replacement: "tree-plru", sharedBy: 1, slices: 1 }, // 4-way, 3 cycles [read: UMBC_NEHALEM]
     l1d: { sizeBytes: 32 * 1024, ways: 8, lineBytes: 64, latencyCycles: L1_LATENCY, replacement: "tree-plru", sharedBy: 1, slices: 1 }, // [read: UMBC_NEHALEM]
     l2: { sizeBytes: 256 * 1024, ways: 8, lineBytes: 64, latencyCycles: 10, replacement: "tree-plru", sharedBy: 1, slices: 1 }, // ~10 [read: INTEL_NHM_PERF_GUIDE]
     // 8 MiB 16-way inclusive, one for the package [read: UMBC_NEHALEM]; Bloomfield's L3 sits on a crossbar,

@@ -17,8 +17,8 @@ import { SRC } from "./sources.ts";
 const CORE_HZ = 3_400_000_000;
 const BCLK_HZ = 100_000_000;
 
-const L1_LATENCY = 4; // [read: TECHREPORT_SNBE, SEVENCPU_IVB]
-const L3_LATENCY = 30; // [read: TECHREPORT_SNBE 30; SEVENCPU_IVB 26-34 by slice]
+const L1_LATENCY = 4; // [read: TECHREPORT_SNBE (measured on Sandy Bridge-E), SEVENCPU_IVB]
+const L3_LATENCY = 30; // [read: TECHREPORT_SNBE 30 on Sandy Bridge-E; SEVENCPU_IVB 26-34 by slice on the i7-3770]
 const DIV = { 1: 25, 2: 25, 4: 25 }; // WriteDiv8/16/32 latency 25 [read: LLVM_SCHED_SNB]
 const MUL = { 1: 3, 2: 4, 4: 4 }; // WriteIMul8/16/32 latency 3/4/4 [read: LLVM_SCHED_SNB]
 
