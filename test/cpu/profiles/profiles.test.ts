@@ -65,13 +65,13 @@ describe("catalogue", () => {
       (sky.caches.l2 as { ways: number }).ways = 1;
     }).toThrow(TypeError);
     // The i7-6700 example of docs/cpu-profiles.md: same die at 3.4 GHz.
-    const i7 = overrideProfile(sky, { id: "skylake-i7-6700", coreHz: 3_400_000_000, tscHz: 3_400_000_000, caches: { l3: { latencyCycles: 44 } } });
+    const i7 = overrideProfile(sky, { id: "skylake-i7-6700", coreHz: 3_400_000_000, tscHz: 3_400_000_000, caches: { l2: { latencyCycles: 13 } } });
     expect(i7.coreHz).toBe(3_400_000_000);
-    expect(i7.caches.l3?.latencyCycles).toBe(44);
-    expect(i7.caches.l3?.sizeBytes).toBe(8 * 1024 * 1024);
+    expect(i7.caches.l2.latencyCycles).toBe(13);
+    expect(i7.caches.l2.ways).toBe(4);
     expect(i7.crystalHz).toBe(24_000_000);
     expect(sky.coreHz).toBe(3_000_000_000);
-    expect(sky.caches.l3?.latencyCycles).toBe(42);
+    expect(sky.caches.l2.latencyCycles).toBe(12);
   });
 });
 
