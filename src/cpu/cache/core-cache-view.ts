@@ -7,7 +7,7 @@
  * - readFilter[set] === pa | 63 only while the line is valid in this core's L1D and is the MRU way of its
  *   set (SDM Vol. 3A 11.4: a read hit in any MESI state other than I changes no state);
  * - writeFilter[set] only while the line is also Modified (a write hit to M changes no state; to E or S it
- *   does, Table 11-3 of SDM Vol. 3A 11.4);
+ *   does: the MESI transitions of SDM Vol. 3A 11.4);
  * - fetchFilter[set] likewise for the L1I.
  *
  * An empty entry is 0, which never equals pa | 63. The core counts its filter hits in dFilterHits /

@@ -4,9 +4,9 @@
  * page colours, WBINVD/INVD and CR0.CD. Tags and states only: the data always lives in RAM, so the model
  * decides what an access costs, never what it reads.
  *
- * Follows: SDM Vol. 3A 11.1-11.4 (cache organisation, write-back with write-allocate, the MESI protocol of
- * Table 11-3 between the cores' private caches), 11.5.3 with Table 11-5 (CR0.CD = 1: no-fill mode, hits
- * are served, misses do not allocate), Vol. 2 WBINVD / INVD, Vol. 3B 17.19 (Cache Allocation Technology:
+ * Follows: SDM Vol. 3A 11.1-11.4 (cache organisation, write-back with write-allocate, the MESI line states
+ * of 11.4 between the cores' private caches), 11.5.3 with Table 11-5 (CR0.CD = 1: no-fill mode, hits are
+ * served, misses do not allocate), Vol. 2 WBINVD / INVD, Vol. 3B 17.19 (Cache Allocation Technology:
  * a CLOS per logical processor, a capacity bit mask per CLOS that restricts the ways a fill may allocate
  * into, while hits anywhere still hit).
  *
