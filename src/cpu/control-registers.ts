@@ -52,6 +52,7 @@ export function writeCr0(c: CoreState, value: number): void {
   if ((changed & (Cr0.PE | Cr0.PG)) !== 0) c.pagingModeChanged();
   else if ((changed & Cr0.WP) !== 0) c.flushTlb(true);
   if ((changed & (Cr0.PE | Cr0.AM)) !== 0) c.refreshSegmentChecks();
+  if ((changed & Cr0.CD) !== 0) c.cacheModeChanged();
   if ((changed & Cr0.PE) !== 0) c.brk |= Brk.REFETCH;
 }
 

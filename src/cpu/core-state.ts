@@ -230,6 +230,14 @@ export class CoreState implements FlagState {
     this.writeSlow(lin, 4, v, false);
   }
 
+  /** An instruction byte for the decoder: a read through the TLB like read8, but not a data access (a
+   * core with a cache model charges instruction fetch per line of each block run, not per decoded byte). */
+  fetchCodeByte(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    const pa = e !== 0 ? (e ^ lin ^ 1) >>> 0 : this.translate(lin, false, false);
+    return pa < this.ramSize ? this.ram[pa] : this.bus.readPhys(pa, 1) & 0xff;
+  }
+
   readN(lin: number, size: number): number {
     return size === 4 ? this.read32(lin) : size === 2 ? this.read16(lin) : this.read8(lin);
   }
@@ -382,6 +390,18 @@ export class CoreState implements FlagState {
     }
     this.mappingsChanged();
   }
+
+  /** WBINVD (writeBack) or INVD: the cache model's part (a core without one has nothing to do). Returns
+   * the cycles it took. SDM Vol. 2 WBINVD/INVD. */
+  cacheFlush(_writeBack: boolean): number {
+    return 0;
+  }
+
+  /** CR0.CD changed (SDM Vol. 3A 11.5.3): the cache model's part. */
+  cacheModeChanged(): void {}
+
+  /** A bulk string transfer touched `bytes` of RAM at `pa`: the cache model's part. */
+  touchRange(_pa: number, _bytes: number, _write: boolean): void {}
 
   /** Translations changed: decoded-block links may now lead elsewhere (the core overrides this). */
   protected mappingsChanged(): void {

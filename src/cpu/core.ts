@@ -137,6 +137,7 @@ export class Core extends CoreState {
     const tscOffset = this.tscOffset;
     this.resetState();
     this.cr0 = (this.cr0 & ~0x60000000) | cdNw;
+    this.cacheModeChanged();
     this.tscOffset = tscOffset;
     if (!this.bsp) {
       this.waitingForSipi = true;
@@ -428,7 +429,7 @@ export class Core extends CoreState {
     if (page < this.pageFlags.length - 1) this.pageFlags[page] |= PageFlag.CODE;
   }
 
-  private execBlock(b: Block, n: number): void {
+  protected execBlock(b: Block, n: number): void {
     const insns = b.insns;
     this.curBlock = b;
     if (n === insns.length) {
@@ -512,6 +513,7 @@ export class Core extends CoreState {
     this.shutdown = false;
     this.pagingModeChanged();
     this.refreshSegmentChecks();
+    this.cacheModeChanged();
     this.blocks.clear();
   }
 

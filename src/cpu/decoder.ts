@@ -97,7 +97,7 @@ export class Decoder {
   /**
    * Decode the instruction at offset `eip` of the code segment whose linear base is `csBase`.
    * `code32` is the CS D bit, `csLimit` the CS limit: an instruction with a byte beyond it raises #GP(0)
-   * when executed (SDM Vol. 3A 5.3). Bytes are read with c.read8 (fetch faults propagate to the caller).
+   * when executed (SDM Vol. 3A 5.3). Bytes are read with c.fetchCodeByte (fetch faults propagate to the caller).
    */
   decode(c: CoreState, csBase: number, eip: number, code32: boolean, csLimit = 0xffffffff): Insn {
     const i = new Insn(udHandler);
@@ -108,7 +108,7 @@ export class Decoder {
     const next = (): number => {
       if (len >= MAX_INSN_LEN) throw TOO_LONG;
       if (pos >>> 0 > csLimit) throw TOO_LONG; // beyond the CS limit: #GP(0) too (SDM Vol. 3A 5.3)
-      const b = c.read8((csBase + pos) | 0);
+      const b = c.fetchCodeByte((csBase + pos) | 0);
       pos = (pos + 1) & ipMask;
       len++;
       return b;

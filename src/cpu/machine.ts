@@ -23,11 +23,13 @@
  */
 import { Core, type StopReason } from "./core.ts";
 import { BlockCache } from "./block-cache.ts";
+import { TimedCore } from "./timed-core.ts";
+import { MemoryHierarchy } from "./cache/memory-hierarchy.ts";
 import type { SystemBus } from "./system-bus.ts";
 import type { CpuProfile, BusCosts } from "./profile.ts";
 import { PortBus, type PortAccessSize } from "../devices/port-bus.ts";
 import { MmioBus, type MmioAccessSize } from "../devices/mmio-bus.ts";
-import type { DmaPort } from "../devices/dma.ts";
+import type { DmaPort } from "../devices/dma.ts"; // a type only (DESIGN.md §2: devices types and bus)
 import { EventQueue, type SimEvent, type Tick } from "../sim/event-queue.ts";
 import type { Clock } from "../sim/clock.ts";
 import { EventPriority } from "../sim/event-queue.ts";
@@ -46,6 +48,9 @@ export interface MachineOptions {
   profile?: CpuProfile;
   /** Cycles per quantum (default 1000). */
   quantumCycles?: number;
+  /** The cache and TLB timing model (default: on when a profile is given). Off is "functional mode":
+   * memory accesses cost only their instruction's class cost. */
+  caches?: boolean;
 }
 
 export const MAX_RAM_BYTES = 3 * 1024 * 1024 * 1024;
@@ -82,6 +87,8 @@ export class Machine implements SystemBus {
   readonly blocks: BlockCache;
   /** Per core: the local APIC register page, when one is attached. */
   readonly apicPages: (LocalApicPage | null)[];
+  /** The cache hierarchy (null in functional mode). */
+  readonly caches: MemoryHierarchy | null;
   /** Per core: cycles spent halted or waiting for SIPI. */
   readonly idleCycles: number[];
   /** The global time: every core has reached at least this tick. */
@@ -115,11 +122,17 @@ export class Machine implements SystemBus {
     this.mmio = opts.mmio ?? new MmioBus();
     this.blocks = new BlockCache(n);
     const pageFlags = new Uint8Array(Math.ceil(n / 4096) + 1);
+    const timed = opts.caches ?? this.profile !== null;
+    if (timed && this.profile === null) throw new RangeError("machine: the cache model needs a CPU profile");
+    this.caches = timed ? new MemoryHierarchy(this.profile!, count) : null;
     const cores: Core[] = [];
     for (let id = 0; id < count; id++) {
-      const core = new Core({
+      const base = {
         ram: this.ram, bus: new CoreBus(this, id), id, costs: this.profile?.costs, pageFlags, blocks: this.blocks,
-      });
+      };
+      const core = this.caches !== null
+        ? new TimedCore({ ...base, hierarchy: this.caches, profile: this.profile! })
+        : new Core(base);
       if (id !== 0) core.init(); // application processors wait for INIT-SIPI-SIPI (SDM Vol. 3A 8.4.1)
       cores.push(core);
     }

@@ -56,4 +56,5 @@ export function applyPowerOnReset(c: CoreState): void {
   c.inhibit = 0;
   c.pagingModeChanged();
   c.refreshSegmentChecks();
+  c.cacheModeChanged();
 }

@@ -37,6 +37,7 @@ export function bulkRange(c: CoreState, seg: number, off: number, len: number, w
   const pa = (e ^ lin ^ 1) >>> 0;
   if (pa + len > c.ramSize) return -1;
   if (write && (c.pageFlags[pa >>> 12] & PAGE_ROM) !== 0) return -1;
+  c.touchRange(pa, len, write); // the cache model's charge for the bytes moved (timed cores)
   return pa;
 }
 

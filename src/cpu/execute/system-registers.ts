@@ -9,9 +9,8 @@
  * SMSW to a 32-bit register stores all of CR0 (P6 and later; the SDM calls the high half undefined), to
  * memory or a 16-bit register its low 16 bits. LMSW changes only PE, MP, EM, TS and cannot clear PE.
  *
- * INVD and WBINVD cost cycles only: there is no cache model yet. INVLPG does nothing yet: there is no TLB
- * (paging is the system-architecture issue's), and the decoded-block cache is indexed by physical
- * address, so it does not depend on mappings.
+ * INVD and WBINVD cost their serializing class plus what the core's cache model says (c.cacheFlush: write
+ * back dirty lines and invalidate, or invalidate only; a core without a cache model has nothing to do).
  */
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn } from "../insn.ts";
@@ -80,7 +79,6 @@ const clts: ExecFn = (c) => {
   c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0;
 };
 
-const nothing: ExecFn = () => {};
 
 /** INVLPG m: drop the TLB entry for the page holding m's linear address (SDM Vol. 2 INVLPG). The operand
  * is not accessed, so no segment check applies beyond the privilege check the row declares. */
@@ -97,7 +95,11 @@ export const REGISTER_EXEC: ExecTable = {
   smsw: () => smsw,
   lmsw: () => lmsw,
   clts: () => clts,
-  invd: () => nothing,
-  wbinvd: () => nothing,
+  invd: () => (c: CoreState) => {
+    c.cycles += c.cacheFlush(false);
+  },
+  wbinvd: () => (c: CoreState) => {
+    c.cycles += c.cacheFlush(true);
+  },
   invlpg: () => invlpg,
 };

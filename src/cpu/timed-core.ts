@@ -1,0 +1,274 @@
+/**
+ * A core whose memory accesses go through the cache and TLB timing model (issue 4, "Caches and TLBs";
+ * cache/memory-hierarchy.ts): data reads and writes, instruction fetch (per 64-byte line of each block
+ * run), page-walk reads, and the descriptor-table and stack accesses of the slow paths. The data itself
+ * stays in RAM; the model only adds cycles.
+ *
+ * Cost rule: an instruction's class cost includes one L1 hit per memory operand; an access that misses
+ * the L1 adds the latency of the level that hit minus the L1 latency (and a cross-core transfer when
+ * another core held the line modified), as access() returns. The common case, a hit on the most recently
+ * used line of its L1 set, is answered by the per-core filter arrays without calling the model (the
+ * model keeps those filters exact: see cache/core-cache-view.ts).
+ *
+ * TLB: the functional TLB (tlb.ts) caches every translation; this core also keeps a finite TLB model of
+ * the profile's DTLB geometry, and drops a translation from the functional TLB when the model evicts it,
+ * so the next access walks the page tables again and pays pageWalkCycles plus the walk's cache accesses.
+ * One model serves fetches and data (the ITLB is not modelled separately: instruction fetch translates
+ * once per decoded block, not per access, so an ITLB would see few lookups).
+ *
+ * Leaves out: the timing of accesses that cross a 64-byte line inside one operand beyond charging both
+ * lines; REP string bulk copies charge their lines once per 64 bytes (string-bulk.ts charges through
+ * touchRange); the paging-structure caches.
+ */
+import { Core, type CoreRunOptions } from "./core.ts";
+import type { Block } from "./block-cache.ts";
+import type { MemoryHierarchy } from "./cache/memory-hierarchy.ts";
+import type { CoreCacheView } from "./cache/core-cache-view.ts";
+import { TlbModel } from "./cache/tlb-model.ts";
+import type { CpuProfile } from "./profile.ts";
+import { attachHierarchy } from "./cache/cat-msrs.ts";
+
+const READ = 0;
+const WRITE = 1;
+const FETCH = 2;
+const WALK = 3;
+const CD = 0x40000000;
+const BRK_EXTERNAL = 16;
+
+export interface TimedCoreOptions extends CoreRunOptions {
+  hierarchy: MemoryHierarchy;
+  profile: CpuProfile;
+}
+
+export class TimedCore extends Core {
+  private readonly mh: MemoryHierarchy;
+  private readonly cv: CoreCacheView;
+  private readonly tlbModel: TlbModel;
+  private readonly walkCycles: number;
+  private walking = false;
+  /** Page walks done (statistics). */
+  walks = 0;
+  /** The limit of the current run (a miss that passes it ends the block early, see run()). */
+  private limit = Infinity;
+
+  constructor(opts: TimedCoreOptions) {
+    super(opts);
+    this.mh = opts.hierarchy;
+    this.cv = opts.hierarchy.views[this.id];
+    this.tlbModel = new TlbModel(opts.profile.tlb.dtlb);
+    this.walkCycles = opts.profile.tlb.pageWalkCycles;
+    attachHierarchy(this, opts.hierarchy, this.id);
+    this.cacheModeChanged();
+  }
+
+  override run(budget: number, cycleLimit = Infinity): ReturnType<Core["run"]> {
+    this.limit = cycleLimit;
+    return super.run(budget, cycleLimit);
+  }
+
+  /** A miss's latency: charged now; if it carries the core past the run's limit, end the block there. */
+  private miss(pa: number, kind: number): void {
+    this.cycles += this.mh.access(this.id, pa, kind);
+    if (this.cycles >= this.limit) this.brk |= BRK_EXTERNAL;
+  }
+
+  private data(pa: number, size: number): void {
+    const v = this.cv;
+    if (v.readFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, this.walking ? WALK : READ);
+    else v.dFilterHits++;
+    if ((pa & 63) + size > 64) this.miss(pa + size - 1, this.walking ? WALK : READ);
+  }
+
+  private dataW(pa: number, size: number): void {
+    const v = this.cv;
+    if (v.writeFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, WRITE);
+    else v.dFilterHits++;
+    if ((pa & 63) + size > 64) this.miss(pa + size - 1, WRITE);
+  }
+
+  // ---- the fast paths of core-state.ts with the cache check added ----
+
+  override read8(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    if (e !== 0) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize) {
+        const v = this.cv;
+        if (v.readFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, READ);
+        else v.dFilterHits++;
+        return this.ram[pa];
+      }
+    }
+    return super.read8(lin);
+  }
+
+  override read16(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) !== 0xfff) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize) {
+        this.data(pa, 2);
+        return this.ramView.getUint16(pa, true);
+      }
+    }
+    return super.read16(lin);
+  }
+
+  override read32(lin: number): number {
+    const e = this.tlbR[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) <= 0xffc) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize) {
+        const v = this.cv;
+        if (v.readFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, READ);
+        else v.dFilterHits++;
+        if ((pa & 63) > 60) this.miss(pa + 3, READ);
+        return this.ramView.getInt32(pa, true);
+      }
+    }
+    return super.read32(lin);
+  }
+
+  override write8(lin: number, val: number): void {
+    const e = this.tlbW[lin >>> 12];
+    if (e !== 0) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
+        const v = this.cv;
+        if (v.writeFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, WRITE);
+        else v.dFilterHits++;
+        this.ram[pa] = val;
+        return;
+      }
+    }
+    super.write8(lin, val);
+  }
+
+  override write16(lin: number, val: number): void {
+    const e = this.tlbW[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) !== 0xfff) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
+        this.dataW(pa, 2);
+        this.ramView.setUint16(pa, val, true);
+        return;
+      }
+    }
+    super.write16(lin, val);
+  }
+
+  override write32(lin: number, val: number): void {
+    const e = this.tlbW[lin >>> 12];
+    if (e !== 0 && (lin & 0xfff) <= 0xffc) {
+      const pa = (e ^ lin ^ 1) >>> 0;
+      if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
+        const v = this.cv;
+        if (v.writeFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, WRITE);
+        else v.dFilterHits++;
+        if ((pa & 63) > 60) this.miss(pa + 3, WRITE);
+        this.ramView.setInt32(pa, val, true);
+        return;
+      }
+    }
+    super.write32(lin, val);
+  }
+
+  // ---- the slow paths: every RAM access that did not take a fast path comes through here ----
+  // (the fast paths above fall back to super.readN, whose slow path ends here too; the fast path of the
+  // base class is never taken for an access the override could not handle, because it checks the same
+  // conditions, so no access is charged twice).
+
+  override readPhys(pa: number, size: number): number {
+    if (pa + size <= this.ramSize) this.data(pa, size);
+    return super.readPhys(pa, size);
+  }
+
+  override writePhys(pa: number, size: number, v: number): void {
+    if (pa + size <= this.ramSize) this.dataW(pa, size);
+    super.writePhys(pa, size, v);
+  }
+
+  /** Charge `bytes` of a bulk string transfer at physical `pa` (one access per line). */
+  override touchRange(pa: number, bytes: number, write: boolean): void {
+    const end = pa + bytes;
+    for (let p = pa & ~63; p < end; p += 64) {
+      if (p + 64 > this.ramSize) break;
+      if (write) this.dataW(p, 1);
+      else this.data(p, 1);
+    }
+  }
+
+  // ---- instruction fetch: the lines of each block, each time it runs ----
+
+  protected override execBlock(b: Block, n: number): void {
+    const v = this.cv;
+    const f = v.fetchFilter;
+    const mask = v.iSetMask;
+    if (b.pa2 < 0) {
+      for (let p = b.pa & ~63; p <= b.endPa; p += 64) {
+        if (f[(p >>> 6) & mask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
+        else v.iFilterHits++;
+      }
+    } else {
+      for (let p = b.pa & ~63; p <= (b.pa | 0xfff); p += 64) this.fetchLine(p);
+      for (let p = b.pa2; p <= b.endPa; p += 64) this.fetchLine(p);
+    }
+    super.execBlock(b, n);
+  }
+
+  private fetchLine(p: number): void {
+    const v = this.cv;
+    if (v.fetchFilter[(p >>> 6) & v.iSetMask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
+    else v.iFilterHits++;
+  }
+
+  // ---- TLB: walks cost cycles, the finite model evicts translations ----
+
+  override translate(lin: number, write: boolean, sys: boolean): number {
+    const t = this.tlb;
+    if (t === null) return lin >>> 0;
+    const fills = t.fills;
+    this.walking = true;
+    let pa: number;
+    try {
+      pa = super.translate(lin, write, sys);
+    } finally {
+      this.walking = false;
+    }
+    if (t.fills !== fills) {
+      // A walk: its fixed cost, and the model takes the page (maybe evicting another).
+      this.walks++;
+      this.cycles += this.walkCycles;
+      const evicted = this.tlbModel.insert(lin >>> 12, false);
+      if (evicted >= 0 && evicted !== lin >>> 12) t.invalidatePage(evicted);
+    }
+    return pa;
+  }
+
+  override invalidatePage(lin: number): void {
+    super.invalidatePage(lin);
+    if (this.tlbModel !== undefined) this.tlbModel.invalidate(lin >>> 12, false);
+  }
+
+  override flushTlb(includingGlobal: boolean): void {
+    super.flushTlb(includingGlobal);
+    this.tlbModel?.flush();
+  }
+
+  override pagingModeChanged(): void {
+    super.pagingModeChanged();
+    this.tlbModel?.flush();
+  }
+
+  // ---- WBINVD, INVD, CR0.CD ----
+
+  override cacheFlush(writeBack: boolean): number {
+    return writeBack ? this.mh.wbinvd(this.id) : this.mh.invd(this.id);
+  }
+
+  override cacheModeChanged(): void {
+    // Called from the base constructor (reset) before this class's fields exist.
+    if (this.mh === undefined) return;
+    this.mh.setCacheDisabled(this.id, (this.cr0 & CD) !== 0);
+  }
+}
