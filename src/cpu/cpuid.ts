@@ -124,3 +124,33 @@ export function cpuidLeaf(id: CpuIdentity, apicId: number, leaf: number, subleaf
       return;
   }
 }
+
+/** CPUID.1:ECX bits the platform adds (SDM Vol. 2A Table 3-10). */
+const ECX_X2APIC = 1 << 21;
+const ECX_TSC_DEADLINE = 1 << 24;
+
+/** The identity a CPU profile gives: its signature; leaf 15H/16H with its crystal, TSC and core clock (only
+ * on profiles whose CPU has leaf 15H: Skylake and later, SDM Vol. 2A CPUID leaf 15H); the local APIC
+ * (CPUID.1:EDX.APIC) when the machine attaches one; x2APIC and the TSC-deadline timer from Sandy Bridge
+ * (family 6 model 2AH) on, as those parts report them. */
+export function identityForProfile(p: {
+  cpuidSignature: number; coreHz: number; tscHz: number; crystalHz: number | null; apicTimerHz: number;
+}, withApic: boolean): CpuIdentity {
+  const family = (p.cpuidSignature >>> 8) & 0xf;
+  const model = ((p.cpuidSignature >>> 4) & 0xf) | (((p.cpuidSignature >>> 16) & 0xf) << 4);
+  const sandyOrLater = family === 6 && model >= 0x2a;
+  const crystal = p.crystalHz;
+  return {
+    ...DEFAULT_CPU_IDENTITY,
+    signature: p.cpuidSignature,
+    maxBasicLeaf: crystal !== null ? 0x16 : 0x0a,
+    featuresEcx: DEFAULT_CPU_IDENTITY.featuresEcx | (withApic && sandyOrLater ? ECX_X2APIC | ECX_TSC_DEADLINE : 0),
+    featuresEdx: DEFAULT_CPU_IDENTITY.featuresEdx | (withApic ? CpuidEdx.APIC : 0),
+    tscRatioDenominator: crystal !== null ? 1 : 0,
+    tscRatioNumerator: crystal !== null ? Math.round(p.tscHz / crystal) : 0,
+    crystalHz: crystal ?? 0,
+    baseMhz: Math.round(p.coreHz / 1e6),
+    maxMhz: Math.round(p.coreHz / 1e6),
+    busMhz: Math.round(p.apicTimerHz / 1e6),
+  };
+}

@@ -104,7 +104,11 @@ export interface CpuProfile {
   ipiLatencyCycles: number;
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends object
+    ? NonNullable<T[K]> extends unknown[] ? T[K] : DeepPartial<NonNullable<T[K]>> | Extract<T[K], null>
+    : T[K];
+};
 export type ProfileOverride = DeepPartial<CpuProfile>;
 
 /** A copy of `base` with the fields of `override` replaced (nested objects merged field by field). */
