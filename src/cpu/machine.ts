@@ -25,6 +25,9 @@ import { Core, type StopReason } from "./core.ts";
 import { BlockCache } from "./block-cache.ts";
 import { TimedCore } from "./timed-core.ts";
 import { MemoryHierarchy } from "./cache/memory-hierarchy.ts";
+import { LocalApic } from "./lapic.ts";
+import { ApicBus } from "./apic-bus.ts";
+import { identityForProfile, setCpuIdentity, type CpuIdentity } from "./cpuid.ts";
 import type { SystemBus } from "./system-bus.ts";
 import type { CpuProfile, BusCosts } from "./profile.ts";
 import { PortBus, type PortAccessSize } from "../devices/port-bus.ts";
@@ -51,6 +54,8 @@ export interface MachineOptions {
   /** The cache and TLB timing model (default: on when a profile is given). Off is "functional mode":
    * memory accesses cost only their instruction's class cost. */
   caches?: boolean;
+  /** A local APIC per core at FEE00000H, connected by an APIC bus (default true). */
+  apic?: boolean;
 }
 
 export const MAX_RAM_BYTES = 3 * 1024 * 1024 * 1024;
@@ -87,6 +92,9 @@ export class Machine implements SystemBus {
   readonly blocks: BlockCache;
   /** Per core: the local APIC register page, when one is attached. */
   readonly apicPages: (LocalApicPage | null)[];
+  /** The local APICs (empty when the machine has none) and the bus between them, the IOAPICs and MSI. */
+  readonly lapics: readonly LocalApic[];
+  readonly apicBus: ApicBus;
   /** The cache hierarchy (null in functional mode). */
   readonly caches: MemoryHierarchy | null;
   /** Per core: cycles spent halted or waiting for SIPI. */
@@ -115,6 +123,10 @@ export class Machine implements SystemBus {
     }
     this.quantumCycles = quantum;
     this.profile = opts.profile ?? null;
+    if (this.profile !== null && this.profile.tscHz !== this.profile.coreHz) {
+      // Cores run at their nominal clock, so the invariant TSC counts core cycles (1:1).
+      throw new RangeError(`machine: profile ${this.profile.id}: tscHz ${this.profile.tscHz} must equal coreHz ${this.profile.coreHz}`);
+    }
     this.hz = this.profile?.coreHz ?? 1e9;
     this.bus = this.profile?.bus ?? FREE_BUS;
     this.ram = new Uint8Array(n);
@@ -140,7 +152,44 @@ export class Machine implements SystemBus {
     this.apicPages = cores.map(() => null);
     this.idleCycles = cores.map(() => 0);
     this.clock = new MachineClock(this);
+    this.apicBus = new ApicBus({ clock: this.clock, latencyCycles: this.profile?.ipiLatencyCycles ?? 0 });
+    const identity = this.profile !== null ? identityForProfile(this.profile, opts.apic ?? true) : null;
+    this.lapics = (opts.apic ?? true) ? cores.map((core) => this.attachApic(core, identity)) : [];
     this.queue.onScheduled = (tick) => this.eventScheduled(tick);
+  }
+
+  /** Give `core` its local APIC (SDM Vol. 3A 10.4): INTR, NMI, INIT and SIPI go to the core, the core's
+   * interrupt acknowledge to the APIC, and the APIC's page answers the core's accesses at its base. */
+  private attachApic(core: Core, identity: CpuIdentity | null): LocalApic {
+    if (identity !== null) setCpuIdentity(core, identity);
+    const lapic = new LocalApic({
+      id: core.id,
+      clock: this.clock,
+      apicBus: this.apicBus,
+      core: {
+        setIntr: (level) => core.setIntr(level),
+        nmi: () => core.nmi(),
+        init: () => core.init(),
+        startup: (vector) => core.startup(vector),
+        tsc: () => core.now() + core.tscOffset,
+      },
+      timerHz: this.profile?.apicTimerHz ?? 100_000_000,
+      tscHz: this.profile?.tscHz ?? this.hz,
+      bsp: core.bsp,
+      tscDeadline: identity !== null && (identity.featuresEcx & (1 << 24)) !== 0,
+      x2apic: identity !== null && (identity.featuresEcx & (1 << 21)) !== 0,
+    });
+    core.lapic = lapic;
+    core.interruptAcknowledge = () => lapic.acknowledge();
+    this.apicPages[core.id] = {
+      claims: (pa) => lapic.mmioActive && ((pa >>> 0) & ~0xfff) >>> 0 === lapic.mmioBase >>> 0,
+      get mmioBase() {
+        return lapic.mmioBase;
+      },
+      mmioRead: (offset, size) => lapic.mmioRead(offset, size),
+      mmioWrite: (offset, size, value) => lapic.mmioWrite(offset, size, value),
+    };
+    return lapic;
   }
 
   /** The bootstrap processor. */
