@@ -36,6 +36,8 @@ import { UNCONNECTED, type IrqLine } from "./irq-line.ts";
 import type { PortAccessSize, PortDevice } from "./port-bus.ts";
 
 export const PIT_INPUT_HZ = 1193182;
+/** An edge that never comes (kept finite so the state survives JSON). */
+const NOT_YET = Number.MAX_SAFE_INTEGER;
 
 /** How the counting element behaves from edge `from` on (before it: preValue / preOut). */
 export interface PitSegment {
@@ -75,7 +77,7 @@ export interface PitChannelState {
   countLatched: boolean;
   gate: boolean;
   /** NULL COUNT: the last count written is loaded into the counting element at this edge
-   * (Infinity: not before a trigger; -1: loaded). */
+   * (NOT_YET: not before a gate trigger or rise; -1: loaded). */
   nullUntil: number;
   seg: PitSegment;
   /** Modes 2 and 3: the segment a new count starts at its reload, or null. */
@@ -234,7 +236,7 @@ export class Pit8254 implements PortDevice {
     ch.readMsb = false;
     ch.latch = [];
     ch.statusLatched = ch.countLatched = false;
-    ch.nullUntil = Infinity;
+    ch.nullUntil = NOT_YET;
     if (sc === 0) this.refreshIrq(e);
   }
 
@@ -299,12 +301,12 @@ export class Pit8254 implements PortDevice {
         return;
       case 1:
       case 5:
-        ch.nullUntil = Infinity; // loaded by the next trigger
+        ch.nullUntil = NOT_YET; // loaded by the next trigger
         return;
       default: {
         const periodic = ch.seg.kind === "periodic" && !first;
         if (!ch.gate) {
-          ch.nullUntil = Infinity;
+          ch.nullUntil = NOT_YET;
           return;
         }
         if (!periodic || e < ch.seg.from) {
