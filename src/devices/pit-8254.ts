@@ -130,7 +130,7 @@ export class Pit8254 implements PortDevice {
     this.clock = o.clock;
     this.dom = new ClockDomain(o.clock.hz, o.inputHz ?? PIT_INPUT_HZ);
     this.irq = o.irq ?? UNCONNECTED;
-    this.irqWired = o.irq !== undefined;
+    this.irqWired = o.irq !== undefined && o.irq !== UNCONNECTED;
     const channel = (): PitChannelState => ({
       mode: 0, rw: 0, bcd: false, programmed: false, count: 0, countWritten: false, pendingLsb: -1, readMsb: false,
       latch: [], statusLatched: false, countLatched: false, gate: true, nullUntil: -1, seg: idle(0, false), next: null,

@@ -296,4 +296,37 @@ describe("PIT gates and port 0x61", () => {
     b.at(40);
     expect(b.pit.out(2)).toBe(false);
   });
+
+  it("mode 1: a rising gate starts the one-shot (OUT low on the next clock for N clocks) and retriggers it", () => {
+    const b = board();
+    b.out(0x43, 0xb2); // counter 2, mode 1
+    b.count16(10, 0x42);
+    b.at(5);
+    expect(b.pit.out(2)).toBe(true); // no trigger yet
+    b.out(0x61, 0x01); // trigger at edge 5: OUT low from edge 6
+    b.at(6);
+    expect(b.pit.out(2)).toBe(false);
+    b.at(10);
+    b.out(0x61, 0x00);
+    b.at(12);
+    b.out(0x61, 0x01); // retrigger at edge 12: the count starts again at edge 13
+    b.at(22);
+    expect(b.pit.out(2)).toBe(false);
+    b.at(23);
+    expect(b.pit.out(2)).toBe(true);
+  });
+
+  it("mode 5: a rising gate starts the count; OUT strobes low for one clock at terminal count", () => {
+    const b = board();
+    b.out(0x43, 0xba); // counter 2, mode 5
+    b.count16(4, 0x42);
+    b.at(3);
+    b.out(0x61, 0x01); // trigger: load at edge 4, terminal at edge 8
+    const outs: boolean[] = [];
+    for (let k = 4; k <= 10; k++) {
+      b.at(k);
+      outs.push(b.pit.out(2));
+    }
+    expect(outs).toEqual([true, true, true, true, false, true, true]);
+  });
 });

@@ -93,6 +93,21 @@ describe("UART 16550A registers (PC16550D reset configuration and register map)"
     expect(rd(IIR)).toBe(0x01);
   });
 
+  it("goes back to the reset configuration on a master reset, keeping the divisor latch and SCR", () => {
+    const b = board();
+    b.setLine(12, 0x1b);
+    b.wr(IER, 0x0f);
+    b.wr(FCR, 0xc7);
+    b.wr(MCR, 0x1f);
+    b.wr(SCR, 0x77);
+    b.wr(RBR, 0x41);
+    b.uart.reset();
+    expect([b.rd(IER), b.rd(IIR), b.rd(LCR), b.rd(MCR), b.rd(LSR), b.rd(SCR)]).toEqual([0, 0x01, 0, 0, 0x60, 0x77]);
+    expect(b.uart.divisor()).toBe(12);
+    b.run(charTicks(11, 9600, 3));
+    expect(b.out).toEqual([]); // the character in the shift register was abandoned
+  });
+
   it("accepts byte accesses only, as QEMU's serial device (a 16-bit access is dropped by the port bus)", () => {
     const b = board();
     b.wr(SCR, 0x12);
