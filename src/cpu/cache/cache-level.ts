@@ -8,11 +8,11 @@
  *     set = ((instance * slices + slice) << setBits) + (line & setMask)
  * and a set's ways are the entries set * ways ... set * ways + ways - 1 of `tags`, `state`, `owner`, `rank`.
  *
- * Slices (SDM Vol. 3B 18.3.4.x describes the sliced LLC of Sandy Bridge and later; Intel's hash is not
- * published): the slice is an XOR-fold of the line-address bits above the set index into
- * ceil(log2(slices)) bits, reduced modulo `slices` when the count is not a power of two (then the slices
- * get slightly uneven shares). The set within the slice is the ordinary index bits, so page colours
- * (the index bits above the 4 KiB page offset) keep their meaning in every slice.
+ * Slices (Intel's optimization manual describes the sliced LLC of Sandy Bridge and later; Intel's hash
+ * is not published): the slice is an XOR-fold of the line-address bits above the set index into
+ * log2(slices) bits; for a slice count that is not a power of two, into 8 bits h, and the slice is
+ * (h * slices) >> 8 (shares within 1/256 of even). The set within the slice is the ordinary index
+ * bits, so page colours (the index bits above the 4 KiB page offset) keep their meaning in every slice.
  *
  * Replacement, per level:
  * - "lru": true LRU with an age per way (0 = most recently used);
@@ -126,22 +126,34 @@ export class CacheLevel {
     for (let n = leafBase - 1; n >= 1; n--) this.subtree[n] = this.subtree[2 * n] | this.subtree[2 * n + 1];
     let fold = 0;
     while (1 << fold < slices) fold++;
+    this.slicesPow2 = 1 << fold === slices;
+    // A slice count that is not a power of two: fold into 8 bits and scale to the count.
+    if (!this.slicesPow2) fold = 8;
     this.sliceFoldBits = fold;
     this.sliceFoldMask = (1 << fold) - 1;
-    this.slicesPow2 = 1 << fold === slices;
   }
 
   /** The slice of a line (XOR-fold of the bits above the set index; see the header). */
   sliceOf(line: number): number {
     if (this.slices === 1) return 0;
     let x = line >>> this.setBits;
-    let h = 0;
     const bits = this.sliceFoldBits, mask = this.sliceFoldMask;
-    while (x !== 0) {
-      h ^= x & mask;
-      x >>>= bits;
+    let h = 0;
+    if ((bits & (bits - 1)) === 0) {
+      // The XOR of all aligned `bits`-wide chunks, by halving (chunk widths that divide 32).
+      if (bits < 32) x ^= x >>> 16;
+      if (bits < 16) x ^= x >>> 8;
+      if (bits < 8) x ^= x >>> 4;
+      if (bits < 4) x ^= x >>> 2;
+      if (bits < 2) x ^= x >>> 1;
+      h = x & mask;
+    } else {
+      while (x !== 0) {
+        h ^= x & mask;
+        x >>>= bits;
+      }
     }
-    return this.slicesPow2 ? h : h % this.slices;
+    return this.slicesPow2 ? h : (h * this.slices) >>> 8;
   }
 
   /** Global set number of `line` in instance `inst`. */

@@ -35,10 +35,15 @@
  * self-modifying code functionally); the other cores' L1I copies are, as a store invalidates every other
  * copy.
  *
+ * Snooping: with one inclusive L3 the L3 entries carry a sharer mask per L2 instance (the "core valid
+ * bits" of Intel's inclusive LLC), so a miss looks only where the line may be; otherwise (no L3, a
+ * non-inclusive one, several L3 instances) every other core's private caches are looked up, O(cores)
+ * host work per miss. Both give the same results (test/cpu/cache/filters.test.ts compares them).
+ *
  * Leaves out: hardware prefetchers, the store buffer and fill buffers (misses are serialised), memory
- * types other than WB (MTRRs/PAT), CR0.NW, bandwidth and queueing, directories (the snoop is a lookup in
- * every other core's private caches, so a miss costs O(cores) host work), and the ring/mesh distance to a
- * slice (every slice has the level's latency).
+ * types other than WB (MTRRs/PAT), CR0.NW, bandwidth and queueing, snoop latency differences between
+ * the directory and broadcast, and the ring/mesh distance to a slice (every slice has the level's
+ * latency).
  */
 import type { CpuProfile } from "../profile.ts";
 import { CacheLevel, EXCLUSIVE, INVALID, LINE_SHIFT, MODIFIED, SHARED } from "./cache-level.ts";
@@ -78,11 +83,16 @@ export interface HierarchyOptions {
   wbinvdPerDirtyLineCycles?: number;
   /** INVD: fixed cycles (default 2000). */
   invdFixedCycles?: number;
+  /** Use the snoop directory kept in an inclusive L3 (default true; false snoops every core: the same
+   * results, slower; for testing the directory). */
+  directory?: boolean;
 }
 
 export type { CacheStats } from "./cache-stats.ts";
 
 const NO_WAY = 255;
+/** Snoop results. */
+const FOUND = 1, FOUND_MODIFIED = 2;
 
 export class MemoryHierarchy {
   readonly views: CoreCacheView[];
@@ -96,8 +106,18 @@ export class MemoryHierarchy {
   /** L2 / L3 instance of each core. */
   private readonly l2Inst: Int32Array;
   private readonly l3Inst: Int32Array;
-  /** A core on the path of each L2 instance (for writebacks from it into its L3). */
+  /** The cores of each L2 instance: l2Core[i] .. l2Core[i] + l2Count[i] - 1. */
   private readonly l2Core: Int32Array;
+  private readonly l2Count: Int32Array;
+  /**
+   * Snoop directory (with one inclusive L3 instance and at most 32 L2 instances): per L3 entry, bit i set
+   * when L2 instance i or an L1 of its cores may hold the line. A superset: set when the L2 instance
+   * fills the line, cleared when a snoop finds no copy there (or invalidates them all) and when the L3
+   * entry goes. A clear bit means no copy, so a miss snoops only the instances its bits name, and a line
+   * absent from the L3 is in no private cache at all. Without it every miss snoops every other core.
+   */
+  private readonly directory: boolean;
+  private readonly sharers: Int32Array;
   private readonly ownerOf: Uint8Array;
   private readonly closOf: Uint8Array;
   private readonly l2Masks: Int32Array;
@@ -114,7 +134,7 @@ export class MemoryHierarchy {
   private readonly wbinvdFixed: number;
   private readonly wbinvdPerLine: number;
   private readonly invdFixed: number;
-  /** Set by downgradeOthers: another private cache holds the line. */
+  /** Set by the read snoops: another private cache holds the line. */
   private sharedElsewhere = false;
 
   constructor(profile: HierarchyProfile, coreCount: number, options: HierarchyOptions = {}) {
@@ -140,11 +160,15 @@ export class MemoryHierarchy {
     this.l2Inst = new Int32Array(coreCount);
     this.l3Inst = new Int32Array(coreCount);
     this.l2Core = new Int32Array(this.l2.instances).fill(-1);
+    this.l2Count = new Int32Array(this.l2.instances);
     for (let k = 0; k < coreCount; k++) {
       this.l2Inst[k] = instOf(c.l2.sharedBy, k);
       this.l3Inst[k] = c.l3 === null ? 0 : instOf(c.l3.sharedBy, k);
       if (this.l2Core[this.l2Inst[k]] < 0) this.l2Core[this.l2Inst[k]] = k;
+      this.l2Count[this.l2Inst[k]]++;
     }
+    this.directory = this.inclusiveL3 && this.l3!.instances === 1 && this.l2.instances <= 32 && options.directory !== false;
+    this.sharers = new Int32Array(this.directory ? this.l3!.tags.length : 0);
     this.views = [];
     for (let k = 0; k < coreCount; k++) this.views.push(new CoreCacheView(k, this.l1d.setsPerInstance, this.l1i.setsPerInstance));
     this.ownerOf = new Uint8Array(coreCount);
@@ -191,7 +215,7 @@ export class MemoryHierarchy {
         const e = set * l1.ways + way;
         const st = l1.state[e];
         if (st !== MODIFIED) {
-          if (st === SHARED) this.invalidateOthers(core, line);
+          if (st === SHARED) this.snoop(core, line, true, this.l3EntryForSnoop(line));
           l1.state[e] = MODIFIED;
         }
       }
@@ -200,9 +224,10 @@ export class MemoryHierarchy {
     }
     lc[cb + F_MISSES]++;
     const write = kind === ACCESS_WRITE;
-    const modifiedElsewhere = write ? this.invalidateOthers(core, line) : this.downgradeOthers(core, line);
     const cd = this.cacheDisabled[core] !== 0;
-    const level = this.lower(core, line, write && cd);
+    const e3 = this.l3EntryForSnoop(line);
+    const modifiedElsewhere = this.snoop(core, line, write, e3);
+    const level = this.lower(core, line, write && cd, e3);
     let cost = level === LEVEL_L2 ? this.l2CostD : level === LEVEL_L3 ? this.l3CostD : this.memCostD;
     if (!cd) {
       const st = write ? MODIFIED : this.sharedElsewhere ? SHARED : EXCLUSIVE;
@@ -229,9 +254,10 @@ export class MemoryHierarchy {
       return 0;
     }
     lc[cb + F_MISSES]++;
-    const modifiedElsewhere = this.downgradeOthers(core, line);
     const cd = this.cacheDisabled[core] !== 0;
-    const level = this.lower(core, line, false);
+    const e3 = this.l3EntryForSnoop(line);
+    const modifiedElsewhere = this.snoop(core, line, false, e3);
+    const level = this.lower(core, line, false, e3);
     let cost = level === LEVEL_L2 ? this.l2CostI : level === LEVEL_L3 ? this.l3CostI : this.memCostI;
     if (!cd) this.fill(LEVEL_L1I, l1, set, core, line, SHARED, l1.allWays);
     this.refreshI(core, set);
@@ -242,12 +268,22 @@ export class MemoryHierarchy {
     return cost;
   }
 
+  /** With the directory: the L3 entry of `line` (-1 when absent); -2 when there is no directory. */
+  private l3EntryForSnoop(line: number): number {
+    if (!this.directory) return -2;
+    const l3 = this.l3!;
+    const s3 = l3.setOf(0, line);
+    const w3 = l3.find(s3, line);
+    return w3 < 0 ? -1 : s3 * l3.ways + w3;
+  }
+
   /**
    * Look `line` up below the L1 of `core`: returns the level that served it (LEVEL_L2, LEVEL_L3, or -1 for
    * memory) and fills the levels that missed (not under CR0.CD). `dirtyOnHit`: a no-fill write that hits
-   * an outer level updates it there (Table 11-5: write hits update the cache).
+   * an outer level updates it there (Table 11-5: write hits update the cache). `e3`: the line's L3 entry
+   * as l3EntryForSnoop found it (the snoop does not move L3 lines).
    */
-  private lower(core: number, line: number, dirtyOnHit: boolean): number {
+  private lower(core: number, line: number, dirtyOnHit: boolean, e3: number): number {
     const lc = this.counters.level;
     const cb = core * 16;
     const l2 = this.l2;
@@ -264,24 +300,30 @@ export class MemoryHierarchy {
     let served = -1;
     const l3 = this.l3;
     if (l3 !== null) {
-      const s3 = l3.setOf(this.l3Inst[core], line);
-      const w3 = l3.find(s3, line);
-      if (w3 >= 0) {
+      if (e3 === -2) {
+        const s3 = l3.setOf(this.l3Inst[core], line);
+        const w3 = l3.find(s3, line);
+        e3 = w3 < 0 ? -1 : s3 * l3.ways + w3;
+      }
+      if (e3 >= 0) {
         lc[cb + LEVEL_L3 * 4 + F_HITS]++;
-        l3.touch(s3, w3);
-        if (dirtyOnHit) l3.state[s3 * l3.ways + w3] = MODIFIED;
+        const ways = l3.ways;
+        const s3 = (e3 / ways) | 0;
+        l3.touch(s3, e3 - s3 * ways);
+        if (dirtyOnHit) l3.state[e3] = MODIFIED;
         served = LEVEL_L3;
       } else {
         lc[cb + LEVEL_L3 * 4 + F_MISSES]++;
-        if (!cd) this.fill(LEVEL_L3, l3, s3, core, line, SHARED, this.l3Masks[this.closOf[core]]);
+        if (!cd) e3 = this.fill(LEVEL_L3, l3, l3.setOf(this.l3Inst[core], line), core, line, SHARED, this.l3Masks[this.closOf[core]]);
       }
+      if (this.directory && !cd) this.sharers[e3] |= 1 << this.l2Inst[core];
     }
     if (!cd) this.fill(LEVEL_L2, l2, s2, core, line, SHARED, this.l2Masks[this.closOf[core]]);
     return served;
   }
 
-  /** Allocate `line` in `set` of `lvl` among the ways of `allowed`, evicting a victim if needed. */
-  private fill(levelIdx: number, lvl: CacheLevel, set: number, core: number, line: number, st: number, allowed: number): void {
+  /** Allocate `line` in `set` of `lvl` among the ways of `allowed`, evicting a victim if needed. Returns the entry. */
+  private fill(levelIdx: number, lvl: CacheLevel, set: number, core: number, line: number, st: number, allowed: number): number {
     const w = lvl.victim(set, allowed);
     const e = set * lvl.ways + w;
     if (lvl.state[e] !== INVALID) this.evict(levelIdx, lvl, set, e, core);
@@ -289,6 +331,7 @@ export class MemoryHierarchy {
     lvl.state[e] = st;
     lvl.owner[e] = this.ownerOf[core];
     lvl.touch(set, w);
+    return e;
   }
 
   /** Replace entry `e` (of `set`) of `lvl` because `core` fills into it. */
@@ -305,7 +348,16 @@ export class MemoryHierarchy {
       cn.level[cb + F_WRITEBACKS]++;
       this.writeBackBelow(levelIdx, this.pathCoreOf(levelIdx, lvl, set, core), victimLine);
     }
-    if (levelIdx === LEVEL_L3 && this.inclusiveL3) this.backInvalidate((set / lvl.setsPerInstance) | 0, victimLine, core);
+    if (levelIdx === LEVEL_L3 && this.inclusiveL3) {
+      const inst = (set / lvl.setsPerInstance) | 0;
+      if (this.directory) {
+        const mask = this.sharers[e];
+        this.sharers[e] = 0;
+        if (mask !== 0) this.backInvalidate(inst, victimLine, core, mask);
+      } else {
+        this.backInvalidate(inst, victimLine, core, -1);
+      }
+    }
   }
 
   /** A core whose path contains `set` of `lvl` (the accessing core for private levels and its own shared instances). */
@@ -334,29 +386,33 @@ export class MemoryHierarchy {
     // Otherwise the data goes to memory, which holds it already.
   }
 
-  /** The inclusive L3 instance `inst` dropped `line`: drop it from the private caches of its cores. */
-  private backInvalidate(inst: number, line: number, evictor: number): void {
+  /**
+   * The inclusive L3 instance `inst` dropped `line`: drop it from the private caches below it, i.e. of the
+   * L2 instances in `mask` (the directory's bits; -1 = every L2 instance under `inst`).
+   */
+  private backInvalidate(inst: number, line: number, evictor: number, mask: number): void {
     const evOwner = this.ownerOf[evictor];
     const l1d = this.l1d, l1i = this.l1i, l2 = this.l2;
-    for (let k = 0; k < this.coreCount; k++) {
-      if (this.l3Inst[k] !== inst) continue;
-      const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
-      const wd = l1d.find(sd, line);
-      if (wd >= 0) {
-        this.dropBack(LEVEL_L1D, l1d, sd * l1d.ways + wd, evictor, evOwner);
-        this.refreshD(k, sd);
+    for (let i = 0; i < l2.instances; i++) {
+      const first = this.l2Core[i];
+      if (mask === -1 ? this.l3Inst[first] !== inst : (mask & (1 << i)) === 0) continue;
+      for (let k = first; k < first + this.l2Count[i]; k++) {
+        const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
+        const wd = l1d.find(sd, line);
+        if (wd >= 0) {
+          this.dropBack(LEVEL_L1D, l1d, sd * l1d.ways + wd, evictor, evOwner);
+          this.refreshD(k, sd);
+        }
+        const si = k * l1i.setsPerInstance + (line & l1i.setMask);
+        const wi = l1i.find(si, line);
+        if (wi >= 0) {
+          this.dropBack(LEVEL_L1I, l1i, si * l1i.ways + wi, evictor, evOwner);
+          this.refreshI(k, si);
+        }
       }
-      const si = k * l1i.setsPerInstance + (line & l1i.setMask);
-      const wi = l1i.find(si, line);
-      if (wi >= 0) {
-        this.dropBack(LEVEL_L1I, l1i, si * l1i.ways + wi, evictor, evOwner);
-        this.refreshI(k, si);
-      }
-      if (this.l2Core[this.l2Inst[k]] === k) {
-        const s2 = l2.setOf(this.l2Inst[k], line);
-        const w2 = l2.find(s2, line);
-        if (w2 >= 0) this.dropBack(LEVEL_L2, l2, s2 * l2.ways + w2, evictor, evOwner);
-      }
+      const s2 = l2.setOf(i, line);
+      const w2 = l2.find(s2, line);
+      if (w2 >= 0) this.dropBack(LEVEL_L2, l2, s2 * l2.ways + w2, evictor, evOwner);
     }
   }
 
@@ -372,113 +428,121 @@ export class MemoryHierarchy {
   // ---------------------------------------------------------------------------------------------
   // Coherence between the private caches (SDM Vol. 3A 11.4, MESI)
 
-  /** A write by `core`: invalidate every other copy. Returns true when one of them was Modified. */
-  private invalidateOthers(core: number, line: number): boolean {
-    let modified = false;
-    const l1d = this.l1d, l1i = this.l1i;
-    const dBase = line & l1d.setMask, iBase = line & l1i.setMask;
-    for (let k = 0; k < this.coreCount; k++) {
-      if (k === core) continue;
-      const sd = k * l1d.setsPerInstance + dBase;
-      const wd = l1d.find(sd, line);
-      if (wd >= 0) {
-        const e = sd * l1d.ways + wd;
-        if (l1d.state[e] === MODIFIED) modified = true;
-        l1d.tags[e] = -1;
-        l1d.state[e] = INVALID;
-        this.refreshD(k, sd);
-      }
-      const si = k * l1i.setsPerInstance + iBase;
-      const wi = l1i.find(si, line);
-      if (wi >= 0) {
-        const e = si * l1i.ways + wi;
-        l1i.tags[e] = -1;
-        l1i.state[e] = INVALID;
-        this.refreshI(k, si);
-      }
-    }
-    if (this.l2.instances > 1 && this.invalidateInstances(this.l2, this.l2Inst[core], line)) modified = true;
-    const l3 = this.l3;
-    if (l3 !== null && l3.instances > 1 && this.invalidateInstances(l3, this.l3Inst[core], line)) modified = true;
-    return modified;
-  }
-
-  private invalidateInstances(lvl: CacheLevel, own: number, line: number): boolean {
-    let modified = false;
-    for (let i = 0; i < lvl.instances; i++) {
-      if (i === own) continue;
-      const s = lvl.setOf(i, line);
-      const w = lvl.find(s, line);
-      if (w < 0) continue;
-      const e = s * lvl.ways + w;
-      if (lvl.state[e] === MODIFIED) modified = true;
-      lvl.tags[e] = -1;
-      lvl.state[e] = INVALID;
-    }
-    return modified;
-  }
-
   /**
-   * A read or fetch by `core`: M and E copies elsewhere become S (an M copy's data is written back below
-   * it). Sets sharedElsewhere; returns true when a copy was Modified.
+   * The snoop of an access by `core` that is not an L1 hit needing nothing: a write invalidates every
+   * other copy, a read or fetch downgrades M and E copies to S (an M copy's data is written back below
+   * it). Sets sharedElsewhere; returns true when another copy was Modified. `e3`: the line's L3 entry with
+   * the directory (-1: in no private cache), -2 without it (snoop every other core).
    */
-  private downgradeOthers(core: number, line: number): boolean {
-    let modified = false;
-    let shared = false;
-    const l1d = this.l1d, l1i = this.l1i;
-    const dBase = line & l1d.setMask, iBase = line & l1i.setMask;
-    for (let k = 0; k < this.coreCount; k++) {
-      if (k === core) continue;
-      const sd = k * l1d.setsPerInstance + dBase;
-      const wd = l1d.find(sd, line);
-      if (wd >= 0) {
-        shared = true;
-        const e = sd * l1d.ways + wd;
-        const st = l1d.state[e];
-        if (st === MODIFIED) {
-          modified = true;
-          l1d.state[e] = SHARED;
-          this.counters.level[(core * 4 + LEVEL_L1D) * 4 + F_WRITEBACKS]++;
-          this.writeBackBelow(LEVEL_L1D, k, line);
-          this.refreshD(k, sd);
-        } else if (st === EXCLUSIVE) {
-          l1d.state[e] = SHARED;
+  private snoop(core: number, line: number, write: boolean, e3: number): boolean {
+    let r = 0;
+    const own2 = this.l2Inst[core];
+    if (e3 === -1) {
+      r = 0;
+    } else if (e3 >= 0) {
+      let mask = this.sharers[e3];
+      while (mask !== 0) {
+        const bit = mask & -mask;
+        mask ^= bit;
+        const i = 31 - Math.clz32(bit);
+        let ri = 0;
+        const first = this.l2Core[i], end = first + this.l2Count[i];
+        for (let k = first; k < end; k++) if (k !== core) ri |= write ? this.invalidateL1s(k, line) : this.downgradeL1s(k, line, core);
+        if (i !== own2) {
+          ri |= write ? this.invalidateIn(this.l2, i, line) : this.downgradeIn(LEVEL_L2, this.l2, i, line);
+          // Nothing left below instance i: its bit goes.
+          if (write || ri === 0) this.sharers[e3] &= ~bit;
+        }
+        r |= ri;
+      }
+    } else {
+      for (let k = 0; k < this.coreCount; k++) if (k !== core) r |= write ? this.invalidateL1s(k, line) : this.downgradeL1s(k, line, core);
+      const l2 = this.l2;
+      if (l2.instances > 1) {
+        for (let i = 0; i < l2.instances; i++) {
+          if (i !== own2) r |= write ? this.invalidateIn(l2, i, line) : this.downgradeIn(LEVEL_L2, l2, i, line);
         }
       }
-      if (!shared && l1i.find(k * l1i.setsPerInstance + iBase, line) >= 0) shared = true;
-    }
-    if (this.l2.instances > 1) {
-      const r = this.downgradeInstances(LEVEL_L2, this.l2, this.l2Inst[core], line);
-      if (r !== 0) shared = true;
-      if (r === 2) modified = true;
-    }
-    const l3 = this.l3;
-    if (l3 !== null && l3.instances > 1) {
-      const r = this.downgradeInstances(LEVEL_L3, l3, this.l3Inst[core], line);
-      if (r !== 0) shared = true;
-      if (r === 2) modified = true;
-    }
-    this.sharedElsewhere = shared;
-    return modified;
-  }
-
-  /** 0: no copy in the other instances, 1: a clean copy, 2: a dirty one (now clean, written back). */
-  private downgradeInstances(levelIdx: number, lvl: CacheLevel, own: number, line: number): number {
-    let r = 0;
-    for (let i = 0; i < lvl.instances; i++) {
-      if (i === own) continue;
-      const s = lvl.setOf(i, line);
-      const w = lvl.find(s, line);
-      if (w < 0) continue;
-      if (r === 0) r = 1;
-      const e = s * lvl.ways + w;
-      if (lvl.state[e] === MODIFIED) {
-        r = 2;
-        lvl.state[e] = SHARED;
-        if (levelIdx === LEVEL_L2) this.writeBackBelow(LEVEL_L2, this.l2Core[i], line);
+      const l3 = this.l3;
+      if (l3 !== null && l3.instances > 1) {
+        const own3 = this.l3Inst[core];
+        for (let i = 0; i < l3.instances; i++) {
+          if (i !== own3) r |= write ? this.invalidateIn(l3, i, line) : this.downgradeIn(LEVEL_L3, l3, i, line);
+        }
       }
     }
+    this.sharedElsewhere = (r & FOUND) !== 0;
+    return (r & FOUND_MODIFIED) !== 0;
+  }
+
+  /** Invalidate `line` in core k's L1D and L1I. */
+  private invalidateL1s(k: number, line: number): number {
+    let r = 0;
+    const l1d = this.l1d, l1i = this.l1i;
+    const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
+    const wd = l1d.find(sd, line);
+    if (wd >= 0) {
+      const e = sd * l1d.ways + wd;
+      r = l1d.state[e] === MODIFIED ? FOUND | FOUND_MODIFIED : FOUND;
+      l1d.tags[e] = -1;
+      l1d.state[e] = INVALID;
+      this.refreshD(k, sd);
+    }
+    const si = k * l1i.setsPerInstance + (line & l1i.setMask);
+    const wi = l1i.find(si, line);
+    if (wi >= 0) {
+      const e = si * l1i.ways + wi;
+      r |= FOUND;
+      l1i.tags[e] = -1;
+      l1i.state[e] = INVALID;
+      this.refreshI(k, si);
+    }
     return r;
+  }
+
+  /** A read by `requester`: core k's L1D copy becomes S (M written back below it); L1I copies stay. */
+  private downgradeL1s(k: number, line: number, requester: number): number {
+    const l1d = this.l1d, l1i = this.l1i;
+    const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
+    const wd = l1d.find(sd, line);
+    if (wd >= 0) {
+      const e = sd * l1d.ways + wd;
+      const st = l1d.state[e];
+      if (st === MODIFIED) {
+        l1d.state[e] = SHARED;
+        this.counters.level[(requester * 4 + LEVEL_L1D) * 4 + F_WRITEBACKS]++;
+        this.writeBackBelow(LEVEL_L1D, k, line);
+        this.refreshD(k, sd);
+        return FOUND | FOUND_MODIFIED;
+      }
+      if (st === EXCLUSIVE) l1d.state[e] = SHARED;
+      return FOUND;
+    }
+    return l1i.find(k * l1i.setsPerInstance + (line & l1i.setMask), line) >= 0 ? FOUND : 0;
+  }
+
+  /** Invalidate `line` in instance `i` of an outer level. */
+  private invalidateIn(lvl: CacheLevel, i: number, line: number): number {
+    const s = lvl.setOf(i, line);
+    const w = lvl.find(s, line);
+    if (w < 0) return 0;
+    const e = s * lvl.ways + w;
+    const r = lvl.state[e] === MODIFIED ? FOUND | FOUND_MODIFIED : FOUND;
+    lvl.tags[e] = -1;
+    lvl.state[e] = INVALID;
+    return r;
+  }
+
+  /** A read elsewhere: a dirty copy in instance `i` of an outer level becomes clean (written back below). */
+  private downgradeIn(levelIdx: number, lvl: CacheLevel, i: number, line: number): number {
+    const s = lvl.setOf(i, line);
+    const w = lvl.find(s, line);
+    if (w < 0) return 0;
+    const e = s * lvl.ways + w;
+    if (lvl.state[e] !== MODIFIED) return FOUND;
+    lvl.state[e] = SHARED;
+    if (levelIdx === LEVEL_L2) this.writeBackBelow(LEVEL_L2, this.l2Core[i], line);
+    return FOUND | FOUND_MODIFIED;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -649,6 +713,7 @@ export class MemoryHierarchy {
       lvl.tags[e] = -1;
       lvl.state[e] = INVALID;
     }
+    if (levelIdx === LEVEL_L3 && this.directory) this.sharers.fill(0, from, to);
     if (writeBack) this.counters.level[(core * 4 + levelIdx) * 4 + F_WRITEBACKS] += dirty;
     return dirty;
   }
