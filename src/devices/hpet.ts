@@ -71,7 +71,7 @@ export interface HpetOptions {
   /** Timer n's interrupt output. */
   irqs?: IrqLine[];
   name?: string;
-  /** Number of timers, 3 to 32 (default 3). */
+  /** Number of timers, 3 to 24 (default 3): the 1 KiB block holds 24 timer register blocks. */
   timers?: number;
   /** Counter period in femtoseconds (at most 100 ns, spec §2.3.4). Default 69841279 (14.31818 MHz). */
   periodFs?: number;
@@ -128,7 +128,7 @@ export class Hpet implements MmioDevice {
   constructor(o: HpetOptions) {
     this.name = o.name ?? "hpet";
     const n = o.timers ?? 3;
-    if (!Number.isInteger(n) || n < 3 || n > 32) throw new RangeError(`${this.name}: timers ${n} is not 3 to 32`);
+    if (!Number.isInteger(n) || n < 3 || n > 24) throw new RangeError(`${this.name}: timers ${n} is not 3 to 24`);
     this.periodFs = o.periodFs ?? HPET_PERIOD_FS;
     if (!Number.isInteger(this.periodFs) || this.periodFs < 1 || this.periodFs > 100_000_000) {
       throw new RangeError(`${this.name}: periodFs ${this.periodFs} is not 1 to 100000000 (spec §2.3.4: at most 100 ns)`);

@@ -195,11 +195,6 @@ export class Uart16550 implements PortDevice {
     this.signalsChanged();
   }
 
-  /** Whether the UART drives its IRQ line now. */
-  get irqAsserted(): boolean {
-    return this.irqLevel;
-  }
-
   /** Crystal clocks one character takes at the current LCR and divisor. */
   charClocks(): number {
     const lcr = this.state.lcr;
