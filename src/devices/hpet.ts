@@ -30,7 +30,7 @@
  * silences every timer.
  *
  * Leaves out: FSB (MSI-like) delivery (Tn_FSB_INT_DEL_CAP = 0; the route registers read 0), 32-bit-only
- * timers (all timers are 64-bit and periodic capable, as in QEMU; the ICH has one such timer), writes
+ * timers (every timer is 64-bit and periodic capable, as in QEMU; the ICH's timers 1 and 2 are not), writes
  * to MAIN_CNT while the counter runs (ignored; the spec says to halt it first), and accesses narrower
  * than 32 bits other than reads (they return the addressed bytes; such writes are ignored).
  */
