@@ -43,6 +43,15 @@ export interface TimedCoreOptions extends CoreRunOptions {
 export class TimedCore extends Core {
   private readonly mh: MemoryHierarchy;
   private readonly cv: CoreCacheView;
+  /** The view's filters and masks, held on the core itself so the fast path loads one object. */
+  private readonly rf: Int32Array;
+  private readonly wf: Int32Array;
+  private readonly ff: Int32Array;
+  private readonly dMask: number;
+  private readonly iMask: number;
+  /** Filter hits since the last run() returned (added to the view's counters then). */
+  private dHits = 0;
+  private iHits = 0;
   private readonly tlbModel: TlbModel;
   private readonly walkCycles: number;
   private walking = false;
@@ -55,6 +64,11 @@ export class TimedCore extends Core {
     super(opts);
     this.mh = opts.hierarchy;
     this.cv = opts.hierarchy.views[this.id];
+    this.rf = this.cv.readFilter;
+    this.wf = this.cv.writeFilter;
+    this.ff = this.cv.fetchFilter;
+    this.dMask = this.cv.dSetMask;
+    this.iMask = this.cv.iSetMask;
     this.tlbModel = new TlbModel(opts.profile.tlb.dtlb);
     this.walkCycles = opts.profile.tlb.pageWalkCycles;
     attachHierarchy(this, opts.hierarchy, this.id);
@@ -63,7 +77,13 @@ export class TimedCore extends Core {
 
   override run(budget: number, cycleLimit = Infinity): ReturnType<Core["run"]> {
     this.limit = cycleLimit;
-    return super.run(budget, cycleLimit);
+    try {
+      return super.run(budget, cycleLimit);
+    } finally {
+      this.cv.dFilterHits += this.dHits;
+      this.cv.iFilterHits += this.iHits;
+      this.dHits = this.iHits = 0;
+    }
   }
 
   /** A miss's latency: charged now; if it carries the core past the run's limit, end the block there. */
@@ -73,16 +93,14 @@ export class TimedCore extends Core {
   }
 
   private data(pa: number, size: number): void {
-    const v = this.cv;
-    if (v.readFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, this.walking ? WALK : READ);
-    else v.dFilterHits++;
+    if (this.rf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, this.walking ? WALK : READ);
+    else this.dHits++;
     if ((pa & 63) + size > 64) this.miss(pa + size - 1, this.walking ? WALK : READ);
   }
 
   private dataW(pa: number, size: number): void {
-    const v = this.cv;
-    if (v.writeFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, WRITE);
-    else v.dFilterHits++;
+    if (this.wf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, WRITE);
+    else this.dHits++;
     if ((pa & 63) + size > 64) this.miss(pa + size - 1, WRITE);
   }
 
@@ -93,9 +111,8 @@ export class TimedCore extends Core {
     if (e !== 0) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        const v = this.cv;
-        if (v.readFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, READ);
-        else v.dFilterHits++;
+        if (this.rf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, READ);
+        else this.dHits++;
         return this.ram[pa];
       }
     }
@@ -119,9 +136,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        const v = this.cv;
-        if (v.readFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, READ);
-        else v.dFilterHits++;
+        if (this.rf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, READ);
+        else this.dHits++;
         if ((pa & 63) > 60) this.miss(pa + 3, READ);
         return this.ramView.getInt32(pa, true);
       }
@@ -134,9 +150,8 @@ export class TimedCore extends Core {
     if (e !== 0) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        const v = this.cv;
-        if (v.writeFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, WRITE);
-        else v.dFilterHits++;
+        if (this.wf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, WRITE);
+        else this.dHits++;
         this.ram[pa] = val;
         return;
       }
@@ -162,9 +177,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        const v = this.cv;
-        if (v.writeFilter[(pa >>> 6) & v.dSetMask] !== (pa | 63)) this.miss(pa, WRITE);
-        else v.dFilterHits++;
+        if (this.wf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, WRITE);
+        else this.dHits++;
         if ((pa & 63) > 60) this.miss(pa + 3, WRITE);
         this.ramView.setInt32(pa, val, true);
         return;
@@ -201,13 +215,12 @@ export class TimedCore extends Core {
   // ---- instruction fetch: the lines of each block, each time it runs ----
 
   protected override execBlock(b: Block, n: number): void {
-    const v = this.cv;
-    const f = v.fetchFilter;
-    const mask = v.iSetMask;
+    const f = this.ff;
+    const mask = this.iMask;
     if (b.pa2 < 0) {
       for (let p = b.pa & ~63; p <= b.endPa; p += 64) {
         if (f[(p >>> 6) & mask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
-        else v.iFilterHits++;
+        else this.iHits++;
       }
     } else {
       for (let p = b.pa & ~63; p <= (b.pa | 0xfff); p += 64) this.fetchLine(p);
@@ -217,9 +230,8 @@ export class TimedCore extends Core {
   }
 
   private fetchLine(p: number): void {
-    const v = this.cv;
-    if (v.fetchFilter[(p >>> 6) & v.iSetMask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
-    else v.iFilterHits++;
+    if (this.ff[(p >>> 6) & this.iMask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
+    else this.iHits++;
   }
 
   // ---- TLB: walks cost cycles, the finite model evicts translations ----
