@@ -7,7 +7,8 @@
  *
  * Two set-associative arrays with true LRU: 4 KiB pages (entries / ways sets, page number = lin >>> 12)
  * and large pages (page number = lin >>> 22 for 4 MiB pages). The set is page & (sets - 1) when the set
- * count is a power of two, page % sets otherwise. The large-page array has min(ways, largeEntries) ways;
+ * count is a power of two, page % sets otherwise. An array whose entries are not a whole number of
+ * `ways`-way sets (Nehalem's 7 large-page ITLB entries per thread, 4 ways given) is fully associative;
  * with largeEntries = 0 a large page cannot be held (insert returns the page itself, as evicted at once).
  *
  * Leaves out: the second-level (shared) TLB, PCID, global-page preference in replacement, and splintering
@@ -28,8 +29,10 @@ class TlbArray {
       this.sets = 0;
       this.ways = 0;
     } else {
-      const w = Math.min(ways, entries);
-      if (!Number.isInteger(w) || w < 1 || w > 255 || entries % w !== 0) throw new RangeError(`${what}: ${entries} entries in ${ways}-way sets`);
+      if (!Number.isInteger(ways) || ways < 1) throw new RangeError(`${what}: ${ways} ways`);
+      // Not whole sets (Nehalem's 7 large-page ITLB entries with 4 ways): fully associative.
+      const w = entries % ways === 0 ? ways : entries;
+      if (w > 255) throw new RangeError(`${what}: ${entries} entries in ${ways}-way sets (at most 255 ways)`);
       this.ways = w;
       this.sets = entries / w;
     }

@@ -63,7 +63,10 @@ describe("large pages and other geometries", () => {
     expect(t.has(7, true)).toBe(false);
   });
 
-  it("rejects geometries that are not whole sets", () => {
-    expect(() => new TlbModel({ entries: 10, ways: 4, largeEntries: 0 })).toThrow(RangeError);
+  it("entries that are not whole sets make the array fully associative (Nehalem ITLB: 7 large entries, 4 ways)", () => {
+    const t = new TlbModel({ entries: 64, ways: 4, largeEntries: 7 });
+    for (let p = 0; p < 7; p++) expect(t.insert(p * 4, true)).toBe(-1); // all in "set 0" if it were 4-way
+    expect(t.insert(100, true)).toBe(0);
+    expect(() => new TlbModel({ entries: 300, ways: 7, largeEntries: 0 })).toThrow(RangeError);
   });
 });
