@@ -31,6 +31,9 @@
  * copies alone, as in the Core 2 family, whose shared L2 is not strictly inclusive, and the private L2 of
  * Nehalem and later.
  *
+ * CAT: the mask of the core's CLOS limits the ways of every L2 and L3 fill (a private L2 too, as L2 CAT
+ * does on parts whose L2 is per core or per module); L1 fills use all ways. Hits are never restricted.
+ *
  * The core's own L1I is not invalidated by its own stores (the block cache of the core handles
  * self-modifying code functionally); the other cores' L1I copies are, as a store invalidates every other
  * copy.
