@@ -23,8 +23,8 @@ export const MISC_ROWS: readonly IsaRow[] = [
   ...[0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e].map((op) => row("nop", [0x0f, op], "Ev", "nop", "nop", { noAsm: true })),
   row("hlt", [0xf4], "", "hlt", "hlt", { privileged: true, end: "stop" }),
   row("cpuid", [0x0f, 0xa2], "", "cpuid", "serialize", { end: "stop" }),
-  row("rdtsc", [0x0f, 0x31], "", "rdtsc", "serialize"),
-  row("rdtscp", [0x0f, 0x01], "", "rdtscp", "serialize", { modrmByte: 0xf9 }),
+  row("rdtsc", [0x0f, 0x31], "", "rdtsc", "rdtsc"),
+  row("rdtscp", [0x0f, 0x01], "", "rdtscp", "rdtsc", { modrmByte: 0xf9 }),
   row("ud2", [0x0f, 0x0b], "", "ud", "system"),
   row("fwait", [0x9b], "", "fwait", "nop", { aliases: ["wait"] }),
 ];

@@ -38,7 +38,7 @@ export type OperandSpec =
 export type TimingClass =
   | "alu" | "mov" | "load" | "store" | "lea" | "stack" | "mul" | "div" | "shift" | "bit" | "bcd"
   | "branch" | "call" | "ret" | "string" | "io" | "flag" | "nop" | "serialize" | "system" | "int"
-  | "xchg" | "atomic" | "hlt";
+  | "xchg" | "atomic" | "hlt" | "rdtsc";
 
 /** Arithmetic flag bits (EFLAGS) used to describe what an instruction defines. */
 export const enum FlagBit {

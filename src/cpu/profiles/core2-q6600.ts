@@ -58,6 +58,7 @@ export const CORE2_Q6600: CpuProfile = {
       call: 2, ret: 2, // [estimate] CALL/RET reciprocal throughput ~2 on the Core family (uops.info HSW RET is microcode-bound and not comparable)
       string: 4, // one non-REP MOVS/STOS/LODS: ~4-5 uops [estimate from UOPS_INFO_HSW MOVSB 4.0]
       io: 20, // [estimate] the core-side part of IN/OUT; the chipset round trip is bus.portIoCycles
+      rdtsc: 65, // [published: AGNER_TABLES] RDTSC on Merom/Penryn ~64 clocks
       serialize: 150, // [estimate] CPUID on Core 2: Agner lists ~100-200 clocks; between that and the ~100 of Haswell (UOPS_INFO_HSW CPUID 99.4)
       system: 60, // [estimate] LAR/LSL/VERR-class descriptor instructions: 57-63 on Haswell (UOPS_INFO_HSW), assumed no faster here
       int: 150, // [estimate] IRET (and INT n's own part); see interruptDelivery

@@ -52,6 +52,7 @@ export const HASWELL: CpuProfile = {
       call: 2, ret: 2, // [estimate] (uops.info's RET_NEAR 28.9 measures a mispredicted return stack, not a call/return pair)
       string: 4, // MOVSB/MOVSD 4.0, LODSB 1.2, CMPSB 4.0 [read: UOPS_INFO_HSW]
       io: 20, // [estimate] the core-side part; the measured 3600-7400 cycles of IN/OUT are the bus round trip (bus.portIoCycles)
+      rdtsc: 24, // RDTSC 24 [read: UOPS_INFO_HSW]
       serialize: 100, // CPUID 99.4 [read: UOPS_INFO_HSW]; also WRMSR 137, RDMSR 92, INVLPG 208, RDTSC 24 in the same class
       system: 62, // LAR r,r 62.0; LSL 57; VERR 63; LGDT/LIDT 120, LLDT 128 [read: UOPS_INFO_HSW]
       int: 150, // [estimate] see interruptDelivery

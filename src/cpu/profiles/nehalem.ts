@@ -52,6 +52,7 @@ export const NEHALEM: CpuProfile = {
       call: 2, ret: 2, // [estimate]
       string: 4, // [estimate from UOPS_INFO_HSW MOVSB 4.0]
       io: 20, // [estimate] core-side part of IN/OUT
+      rdtsc: 24, // [published: AGNER_TABLES] RDTSC on Nehalem ~24 clocks
       serialize: 120, // [estimate] CPUID: between Core 2's and Haswell's 99.4 (UOPS_INFO_HSW)
       system: 60, // [estimate] as Haswell's LAR/LSL/VERR (UOPS_INFO_HSW 57-63)
       int: 150, // [estimate] see interruptDelivery

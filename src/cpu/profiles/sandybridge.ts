@@ -51,6 +51,7 @@ export const SANDYBRIDGE: CpuProfile = {
       call: 2, ret: 2, // [estimate]
       string: 4, // [estimate from UOPS_INFO_HSW MOVSB 4.0]
       io: 20, // [estimate] core-side part of IN/OUT
+      rdtsc: 28, // [published: AGNER_TABLES] RDTSC on Sandy Bridge ~28 clocks
       serialize: 100, // [estimate] CPUID as measured on Haswell (UOPS_INFO_HSW 99.4); same microcode generation
       system: 60, // [estimate] as Haswell's LAR/LSL/VERR (UOPS_INFO_HSW 57-63)
       int: 150, // [estimate] see interruptDelivery

@@ -58,6 +58,7 @@ export const SKYLAKE: CpuProfile = {
       call: 2, ret: 2, // [estimate]
       string: 4, // MOVSB/MOVSD 4.0, CMPSB 4.0 [read: UOPS_INFO_SKL]
       io: 20, // [estimate] core-side part of IN/OUT
+      rdtsc: 25, // [published: UOPS_INFO_SKL] RDTSC ~25 clocks
       serialize: 101, // CPUID 100.7 [read: UOPS_INFO_SKL]; INVLPG 211, MOV DR 201 in the same class
       system: 60, // LAR r,r 60.0, LSL 58, LGDT 121, LLDT 129 [read: UOPS_INFO_SKL]
       int: 150, // INT n total measured, split with interruptDelivery (see there)
