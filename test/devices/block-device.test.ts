@@ -111,8 +111,8 @@ describe("block service time = fixedUs + perKiBUs * KiB + seekUsPerTrack * |trac
     const { q, irq, rd, wr, cmd } = rig(timing);
     wr(R.INT_ENABLE, 1);
     q.runUntil(1000);
-    // LBA 250, 8 sectors: track 2 from track 0 -> seek 6 us; 4 KiB -> 16 us; fixed 50 us: 72 us.
-    cmd(READ, 250, 8, 0x1000);
+    // LBA 295, 8 sectors: track 2 from track 0 -> seek 6 us; 4 KiB -> 16 us; fixed 50 us: 72 us.
+    cmd(READ, 295, 8, 0x1000);
     q.runUntil(1000 + 72_000 - 1);
     expect(rd(R.STATUS)).toBe(BUSY);
     expect(irq.level).toBe(false);
@@ -120,15 +120,18 @@ describe("block service time = fixedUs + perKiBUs * KiB + seekUsPerTrack * |trac
     expect(rd(R.STATUS)).toBe(DONE);
     expect(irq.level).toBe(true);
     wr(R.INT_STATUS, 1);
-    // Head now on track floor(257 / 100) = 2. LBA 0, 1 sector: seek 6, 0.5 KiB -> 2, fixed 50: 58 us.
+    // The head ends on the track of the last sector, floor(302 / 100) = 3.
+    // LBA 0, 1 sector: seek 3 * 3 = 9 us, 0.5 KiB -> 2 us, fixed 50: 61 us.
     cmd(READ, 0, 1, 0x1000);
-    q.runUntil(73_000 + 58_000 - 1);
+    q.runUntil(73_000 + 61_000 - 1);
     expect(rd(R.STATUS)).toBe(BUSY);
-    q.runUntil(73_000 + 58_000);
+    q.runUntil(73_000 + 61_000);
     expect(rd(R.STATUS)).toBe(DONE);
     // WRITE of 2 sectors on track 0 from track 0: 50 + 4 + 0 = 54 us.
     cmd(WRITE, 10, 2, 0x1000);
-    q.runUntil(131_000 + 54_000);
+    q.runUntil(134_000 + 54_000 - 1);
+    expect(rd(R.STATUS)).toBe(BUSY);
+    q.runUntil(134_000 + 54_000);
     expect(rd(R.STATUS)).toBe(DONE);
     expect(q.fired).toBe(3); // one event per command
   });
