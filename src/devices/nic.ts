@@ -71,6 +71,7 @@
 import { nsToTicks, ticksToNs, type Clock } from "../sim/clock.ts";
 import type { SimEvent, Tick } from "../sim/event-queue.ts";
 import type { Rng } from "../sim/rng.ts";
+import { ClockDomain } from "./clock-domain.ts";
 import type { DmaPort } from "./dma.ts";
 import { UNCONNECTED, type IrqLine, type MsiSink } from "./irq-line.ts";
 import type { MmioAccessSize, MmioDevice } from "./mmio-bus.ts";
@@ -263,6 +264,7 @@ export class Nic implements MmioDevice, PortDevice {
   readonly options: NicOptions;
   readonly state: NicState;
   private readonly clock: Clock;
+  private readonly nsClock: ClockDomain | null;
   private readonly dma: DmaPort;
   private readonly irq: IrqLine;
   private readonly msi: MsiSink | null;
@@ -285,6 +287,7 @@ export class Nic implements MmioDevice, PortDevice {
     this.options = resolveNicOptions(options);
     this.name = deps.name ?? "nic";
     this.clock = deps.clock;
+    this.nsClock = Number.isSafeInteger(deps.clock.hz) && deps.clock.hz > 0 ? new ClockDomain(deps.clock.hz, 1e9) : null;
     this.dma = deps.dma;
     this.irq = deps.irq ?? UNCONNECTED;
     this.msi = deps.msi ?? null;
@@ -329,12 +332,11 @@ export class Nic implements MmioDevice, PortDevice {
     };
   }
 
+  /** The device's ns time at `tick`: floor(tick * 1e9 / hz), exact (ClockDomain) for an integer hz. */
   private nsAt(tick: Tick): number {
-    const hz = this.clock.hz;
-    // Exact for integer ticks and rates (a float product would pass 2^53 after a few ms at GHz rates).
-    if (Number.isSafeInteger(tick) && Number.isSafeInteger(hz)) return Number((BigInt(tick) * 1_000_000_000n) / BigInt(hz));
-    return Math.floor(ticksToNs(tick, hz));
+    return this.nsClock !== null ? this.nsClock.countAt(tick) : Math.floor(ticksToNs(tick, this.clock.hz));
   }
+
 
   private readReg(off: number): number {
     const s = this.state;

@@ -51,6 +51,7 @@
 import { nsToTicks, ticksToNs, type Clock } from "../sim/clock.ts";
 import type { SimEvent, Tick } from "../sim/event-queue.ts";
 import type { Rng } from "../sim/rng.ts";
+import { ClockDomain } from "./clock-domain.ts";
 import { UNCONNECTED, type IrqLine } from "./irq-line.ts";
 import type { MmioAccessSize, MmioDevice } from "./mmio-bus.ts";
 import type { PortAccessSize, PortDevice } from "./port-bus.ts";
@@ -201,6 +202,7 @@ export class RtIo implements MmioDevice, PortDevice {
   readonly options: RtIoOptions;
   readonly state: RtIoState;
   private readonly clock: Clock;
+  private readonly nsClock: ClockDomain | null;
   private readonly irq: IrqLine;
   private readonly jitterRng: Rng;
   private readonly arrivalRng: Rng;
@@ -212,6 +214,7 @@ export class RtIo implements MmioDevice, PortDevice {
     this.options = resolveRtIoOptions(options);
     this.name = deps.name ?? "rt-io";
     this.clock = deps.clock;
+    this.nsClock = Number.isSafeInteger(deps.clock.hz) && deps.clock.hz > 0 ? new ClockDomain(deps.clock.hz, 1e9) : null;
     this.irq = deps.irq ?? UNCONNECTED;
     this.jitterRng = deps.rng.fork("jitter");
     this.arrivalRng = deps.rng.fork("arrivals");
@@ -238,12 +241,11 @@ export class RtIo implements MmioDevice, PortDevice {
     };
   }
 
+  /** The device's ns time at `tick`: floor(tick * 1e9 / hz), exact (ClockDomain) for an integer hz. */
   private nsAt(tick: Tick): number {
-    const hz = this.clock.hz;
-    // Exact for integer ticks and rates (a float product would pass 2^53 after a few ms at GHz rates).
-    if (Number.isSafeInteger(tick) && Number.isSafeInteger(hz)) return Number((BigInt(tick) * 1_000_000_000n) / BigInt(hz));
-    return Math.floor(ticksToNs(tick, hz));
+    return this.nsClock !== null ? this.nsClock.countAt(tick) : Math.floor(ticksToNs(tick, this.clock.hz));
   }
+
 
   private intervalNs(): number {
     const o = this.options;
