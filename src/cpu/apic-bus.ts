@@ -8,7 +8,8 @@
  * the Clock at EventPriority.INTERRUPT; device messages (IOAPIC, MSI) take `ioLatencyCycles` (default the
  * same). Destinations are resolved when the message arrives:
  * - shorthands self / all including self / all excluding self (10.6.1);
- * - physical: the APIC whose ID equals `dest` (8-bit xAPIC ID, or 32-bit x2APIC ID), BROADCAST_DEST all;
+ * - physical: the APIC whose ID equals `dest` (8-bit xAPIC ID, or 32-bit x2APIC ID); BROADCAST_DEST
+ *   (FFFFFFFFH) selects all, and so does FFH at an APIC in xAPIC mode (10.6.2.1);
  * - logical: each APIC matches with its own LDR/DFR (flat, cluster, x2APIC cluster; see matchesLogical
  *   in lapic-destination.ts);
  * - lowest priority (10.6.2.4): among the matched APICs that accept fixed interrupts, the one with the

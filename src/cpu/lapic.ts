@@ -653,10 +653,8 @@ export class LocalApic implements MmioDevice, ApicBusMember {
     }
     if ((dm === DM_FIXED || dm === DM_LOWEST) && vector < 16) this.error(ESR_SEND_ILLEGAL);
     const logical = (lo & 0x800) !== 0;
-    let d = dest >>> 0;
-    if (this.mode !== MODE_X2APIC && !logical && d === 0xff) d = BROADCAST;
     const msg: ApicMessage = {
-      dest: d,
+      dest: dest >>> 0,
       destMode: logical ? "logical" : "physical",
       deliveryMode: dm,
       vector,
