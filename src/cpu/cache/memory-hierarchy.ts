@@ -49,24 +49,10 @@
  * latency).
  */
 import type { CpuProfile } from "../profile.ts";
-import { CacheLevel, EXCLUSIVE, INVALID, LINE_SHIFT, MODIFIED, SHARED } from "./cache-level.ts";
-import {
-  CacheCounters,
-  type CacheStats,
-  F_EVICTIONS,
-  F_HITS,
-  F_MISSES,
-  F_WRITEBACKS,
-  LEVEL_L1D,
-  LEVEL_L1I,
-  LEVEL_L2,
-  LEVEL_L3,
-  type LevelName,
-  MAX_OWNERS,
-  X_BACK_INVALIDATIONS,
-  X_TRANSFERS,
-  X_WALKS,
-} from "./cache-stats.ts";
+import * as lv from "./cache-level.ts";
+import { CacheLevel } from "./cache-level.ts";
+import * as st from "./cache-stats.ts";
+import { CacheCounters, type CacheStats, type LevelName } from "./cache-stats.ts";
 import { CoreCacheView } from "./core-cache-view.ts";
 import { isLegalWayMask } from "./way-mask.ts";
 
@@ -92,6 +78,21 @@ export interface HierarchyOptions {
 }
 
 export type { CacheStats } from "./cache-stats.ts";
+
+// Local copies of the numeric constants of cache-level.ts and cache-stats.ts: under tsx an imported
+// binding is a getter call on every use, too slow for the access path. Checked equal at load.
+const INVALID = 0, SHARED = 1, EXCLUSIVE = 2, MODIFIED = 3, LINE_SHIFT = 6;
+const LEVEL_L1I = 0, LEVEL_L1D = 1, LEVEL_L2 = 2, LEVEL_L3 = 3;
+const F_HITS = 0, F_MISSES = 1, F_EVICTIONS = 2, F_WRITEBACKS = 3;
+const X_WALKS = 0, X_TRANSFERS = 1, X_BACK_INVALIDATIONS = 2;
+const MAX_OWNERS = 64;
+if (
+  [INVALID, SHARED, EXCLUSIVE, MODIFIED, LINE_SHIFT].join() !== [lv.INVALID, lv.SHARED, lv.EXCLUSIVE, lv.MODIFIED, lv.LINE_SHIFT].join() ||
+  [LEVEL_L1I, LEVEL_L1D, LEVEL_L2, LEVEL_L3, F_HITS, F_MISSES, F_EVICTIONS, F_WRITEBACKS, X_WALKS, X_TRANSFERS, X_BACK_INVALIDATIONS, MAX_OWNERS].join() !==
+    [st.LEVEL_L1I, st.LEVEL_L1D, st.LEVEL_L2, st.LEVEL_L3, st.F_HITS, st.F_MISSES, st.F_EVICTIONS, st.F_WRITEBACKS, st.X_WALKS, st.X_TRANSFERS, st.X_BACK_INVALIDATIONS, st.MAX_OWNERS].join()
+) {
+  throw new Error("memory-hierarchy: local constants out of step with cache-level.ts / cache-stats.ts");
+}
 
 const NO_WAY = 255;
 /** Snoop results. */
