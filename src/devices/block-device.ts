@@ -145,6 +145,21 @@ export interface BlockDeps {
 }
 
 /** Registers and counters as plain data (the sectors live in BlockDevice.sectors). */
+/** Counters and service times, as plain data. */
+export interface BlockStats {
+  reads: number;
+  writes: number;
+  flushes: number;
+  identifies: number;
+  errors: number;
+  rejected: number;
+  dmaErrors: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** Completion tick - submission tick of every command that was BUSY (successful or not). */
+  serviceTicks: number[];
+}
+
 export interface BlockState {
   lba: number;
   count: number;
@@ -162,32 +177,10 @@ export interface BlockState {
   runCount: number;
   runDmaAddr: number;
   runSubmitTick: number;
-  reads: number;
-  writes: number;
-  flushes: number;
-  identifies: number;
-  errors: number;
-  rejected: number;
-  dmaErrors: number;
-  bytesRead: number;
-  bytesWritten: number;
-  /** Completion tick - submission tick of every command that was BUSY (successful or not). */
-  serviceTicks: number[];
+  stats: BlockStats;
 }
 
-export interface BlockReport {
-  requests: number;
-  reads: number;
-  writes: number;
-  flushes: number;
-  identifies: number;
-  errors: number;
-  rejected: number;
-  dmaErrors: number;
-  bytesRead: number;
-  bytesWritten: number;
-  serviceTicks: number[];
-}
+export type BlockReport = BlockStats & { requests: number };
 
 export class BlockDevice implements MmioDevice, PortDevice {
   readonly name: string;
@@ -211,8 +204,10 @@ export class BlockDevice implements MmioDevice, PortDevice {
     this.state = {
       lba: 0, count: 0, dmaAddr: 0, command: 0, status: 0, error: 0, intEnable: 0, intStatus: 0, headTrack: 0,
       runCommand: 0, runLba: 0, runCount: 0, runDmaAddr: 0, runSubmitTick: 0,
-      reads: 0, writes: 0, flushes: 0, identifies: 0, errors: 0, rejected: 0, dmaErrors: 0, bytesRead: 0,
-      bytesWritten: 0, serviceTicks: [],
+      stats: {
+        reads: 0, writes: 0, flushes: 0, identifies: 0, errors: 0, rejected: 0, dmaErrors: 0, bytesRead: 0,
+        bytesWritten: 0, serviceTicks: [],
+      },
     };
   }
 
@@ -233,14 +228,10 @@ export class BlockDevice implements MmioDevice, PortDevice {
   }
 
   report(): BlockReport {
-    const s = this.state;
-    return {
-      requests: s.reads + s.writes + s.flushes + s.identifies,
-      reads: s.reads, writes: s.writes, flushes: s.flushes, identifies: s.identifies, errors: s.errors,
-      rejected: s.rejected, dmaErrors: s.dmaErrors, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten,
-      serviceTicks: [...s.serviceTicks],
-    };
+    const t = this.state.stats;
+    return { requests: t.reads + t.writes + t.flushes + t.identifies, ...t, serviceTicks: [...t.serviceTicks] };
   }
+
 
   /** Service time of a command in ticks, by the model of the header (head at `headTrack`). */
   serviceTicksFor(command: number, lba: number, count: number, headTrack: number): Tick {
@@ -302,8 +293,8 @@ export class BlockDevice implements MmioDevice, PortDevice {
     const s = this.state;
     s.status = DONE | ERROR;
     s.error = code;
-    s.errors++;
-    if (code === BlockError.DMA) s.dmaErrors++;
+    s.stats.errors++;
+    if (code === BlockError.DMA) s.stats.dmaErrors++;
     s.intStatus |= BLOCK_INT_COMPLETE;
   }
 
@@ -313,7 +304,7 @@ export class BlockDevice implements MmioDevice, PortDevice {
     s.command = cmd;
     if (s.status & BUSY) {
       s.status |= REJECTED;
-      s.rejected++;
+      s.stats.rejected++;
       return;
     }
     s.status = 0;
@@ -349,30 +340,30 @@ export class BlockDevice implements MmioDevice, PortDevice {
         const sec = this.sectors.get(s.runLba + k);
         if (sec !== undefined) buf.set(sec, k * SECTOR_BYTES);
       }
-      if (this.dma.write(s.runDmaAddr, buf)) s.bytesRead += buf.length;
+      if (this.dma.write(s.runDmaAddr, buf)) s.stats.bytesRead += buf.length;
       else error = BlockError.DMA;
-      s.reads++;
+      s.stats.reads++;
     } else if (cmd === WRITE) {
       const buf = this.writeBuffer!;
       for (let k = 0; k < s.runCount; k++) this.sectors.set(s.runLba + k, buf.slice(k * SECTOR_BYTES, (k + 1) * SECTOR_BYTES));
       this.writeBuffer = null;
-      s.bytesWritten += buf.length;
-      s.writes++;
+      s.stats.bytesWritten += buf.length;
+      s.stats.writes++;
     } else if (cmd === FLUSH) {
-      s.flushes++;
+      s.stats.flushes++;
     } else {
       if (!this.dma.write(s.runDmaAddr, this.identifyBlock())) error = BlockError.DMA;
-      s.identifies++;
+      s.stats.identifies++;
     }
     if (cmd === READ || cmd === WRITE) {
       s.headTrack = Math.floor((s.runLba + s.runCount - 1) / this.options.sectorsPerTrack);
     }
-    s.serviceTicks.push(tick - s.runSubmitTick);
+    s.stats.serviceTicks.push(tick - s.runSubmitTick);
     s.status = DONE | (error ? ERROR : 0);
     s.error = error;
     if (error) {
-      s.errors++;
-      s.dmaErrors++;
+      s.stats.errors++;
+      s.stats.dmaErrors++;
     }
     s.intStatus |= BLOCK_INT_COMPLETE;
     this.updateIrq();

@@ -139,6 +139,17 @@ export interface DspDeps {
   name?: string;
 }
 
+/** Counters and turnaround times, as plain data. */
+export interface DspStats {
+  jobs: number;
+  errors: number;
+  rejected: number;
+  dmaErrors: number;
+  bytesIn: number;
+  bytesOut: number;
+  turnaroundTicks: number[];
+}
+
 export interface DspState {
   doorbell: number;
   status: number;
@@ -154,24 +165,10 @@ export interface DspState {
   /** The running job's outcome, decided when it started: result, error code. */
   runResult: number;
   runError: number;
-  jobs: number;
-  errors: number;
-  rejected: number;
-  dmaErrors: number;
-  bytesIn: number;
-  bytesOut: number;
-  turnaroundTicks: number[];
+  stats: DspStats;
 }
 
-export interface DspReport {
-  jobs: number;
-  errors: number;
-  rejected: number;
-  dmaErrors: number;
-  bytesIn: number;
-  bytesOut: number;
-  turnaroundTicks: number[];
-}
+export type DspReport = DspStats;
 
 export class Dsp implements MmioDevice, PortDevice {
   readonly name: string;
@@ -197,17 +194,15 @@ export class Dsp implements MmioDevice, PortDevice {
     this.state = {
       doorbell: 0, status: 0, intEnable: 0, intStatus: 0, completed: 0, lastResult: 0,
       queueAddrs: [], queueTicks: [], queueIds: [], nextId: 1, runResult: 0, runError: 0,
-      jobs: 0, errors: 0, rejected: 0, dmaErrors: 0, bytesIn: 0, bytesOut: 0, turnaroundTicks: [],
+      stats: { jobs: 0, errors: 0, rejected: 0, dmaErrors: 0, bytesIn: 0, bytesOut: 0, turnaroundTicks: [] },
     };
   }
 
   report(): DspReport {
-    const s = this.state;
-    return {
-      jobs: s.jobs, errors: s.errors, rejected: s.rejected, dmaErrors: s.dmaErrors, bytesIn: s.bytesIn,
-      bytesOut: s.bytesOut, turnaroundTicks: [...s.turnaroundTicks],
-    };
+    const t = this.state.stats;
+    return { ...t, turnaroundTicks: [...t.turnaroundTicks] };
   }
+
 
   private statusValue(): number {
     const s = this.state;
@@ -251,7 +246,7 @@ export class Dsp implements MmioDevice, PortDevice {
     const s = this.state;
     if (s.queueAddrs.length >= this.options.queueDepth) {
       s.status |= BUSY;
-      s.rejected++;
+      s.stats.rejected++;
       return;
     }
     s.doorbell = addr;
@@ -274,7 +269,7 @@ export class Dsp implements MmioDevice, PortDevice {
     s.runResult = 0;
     if (!this.dma.read(addr, desc)) {
       error = DspError.DMA;
-      s.dmaErrors++;
+      s.stats.dmaErrors++;
     } else {
       const v = new DataView(desc.buffer);
       const inAddr = v.getUint32(0, true);
@@ -288,9 +283,9 @@ export class Dsp implements MmioDevice, PortDevice {
         const input = new Uint8Array(len);
         if (!this.dma.read(inAddr, input)) {
           error = DspError.DMA;
-          s.dmaErrors++;
+          s.stats.dmaErrors++;
         } else {
-          s.bytesIn += len;
+          s.stats.bytesIn += len;
           const r = runDspOp(op, param, input);
           if (r.error === 0) {
             s.runResult = r.result;
@@ -316,10 +311,10 @@ export class Dsp implements MmioDevice, PortDevice {
     const doorbellTick = s.queueTicks.shift()!;
     const id = s.queueIds.shift()!;
     if (s.runError === DspError.NONE && this.runOutput !== null) {
-      if (this.dma.write(this.runOutputAddr, this.runOutput)) s.bytesOut += this.runOutput.length;
+      if (this.dma.write(this.runOutputAddr, this.runOutput)) s.stats.bytesOut += this.runOutput.length;
       else {
         s.runError = DspError.DMA;
-        s.dmaErrors++;
+        s.stats.dmaErrors++;
       }
     }
     const tail = new Uint8Array(12);
@@ -327,14 +322,14 @@ export class Dsp implements MmioDevice, PortDevice {
     v.setUint32(0, s.runResult, true);
     v.setUint32(4, s.runError === DspError.NONE ? DSP_JOB_DONE : DSP_JOB_FAILED | (s.runError << 8), true);
     v.setUint32(8, id, true);
-    if (!this.dma.write(addr + 20, tail)) s.dmaErrors++;
-    s.jobs++;
+    if (!this.dma.write(addr + 20, tail)) s.stats.dmaErrors++;
+    s.stats.jobs++;
     s.completed = (s.completed + 1) >>> 0;
     s.lastResult = s.runResult;
-    s.turnaroundTicks.push(tick - doorbellTick);
+    s.stats.turnaroundTicks.push(tick - doorbellTick);
     if (s.runError === DspError.NONE) s.intStatus |= INT_DONE;
     else {
-      s.errors++;
+      s.stats.errors++;
       s.intStatus |= INT_ERROR;
     }
     this.runOutput = null;

@@ -203,6 +203,22 @@ export interface NicDeps {
   name?: string;
 }
 
+/** Counters, as plain data. */
+export interface NicStats {
+  arrivals: number;
+  rxPackets: number;
+  rxBytes: number;
+  /** Dropped because no RX descriptor was free. */
+  rxDropped: number;
+  rxOversize: number;
+  rxDmaDropped: number;
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  dmaErrors: number;
+  interrupts: number;
+}
+
 export interface NicState extends NicArrivalState {
   ctrl: number;
   intStatus: number;
@@ -231,33 +247,10 @@ export interface NicState extends NicArrivalState {
   msiEnabled: number;
   msiAddress: number;
   msiData: number;
-  arrivalsCount: number;
-  rxPackets: number;
-  rxBytes: number;
-  rxDropped: number;
-  rxOversize: number;
-  rxDmaDropped: number;
-  txPackets: number;
-  txBytes: number;
-  txErrors: number;
-  dmaErrors: number;
-  interrupts: number;
+  stats: NicStats;
 }
 
-export interface NicReport {
-  arrivals: number;
-  rxPackets: number;
-  rxBytes: number;
-  /** Dropped because no RX descriptor was free. */
-  rxDropped: number;
-  rxOversize: number;
-  rxDmaDropped: number;
-  txPackets: number;
-  txBytes: number;
-  txErrors: number;
-  dmaErrors: number;
-  interrupts: number;
-}
+export type NicReport = NicStats;
 
 export class Nic implements MmioDevice, PortDevice {
   readonly name: string;
@@ -298,8 +291,10 @@ export class Nic implements MmioDevice, PortDevice {
       rxHead: 0, rxTail: 0, rxBufSize: this.options.rxBufBytes, txBase: 0, txSize: 0, txHead: 0, txTail: 0,
       nowHiLatch: 0, rxStartTick: 0, rxSeq: 0, txBusy: 0, txDescAddr: 0, txLen: 0, irqSignalled: 0,
       lastIrqTick: 0, msiEnabled: 0, msiAddress: 0, msiData: 0, arrIndex: 0, arrNs: 0, arrBurstNs: 0,
-      arrivalsCount: 0, rxPackets: 0, rxBytes: 0, rxDropped: 0, rxOversize: 0, rxDmaDropped: 0, txPackets: 0,
-      txBytes: 0, txErrors: 0, dmaErrors: 0, interrupts: 0,
+      stats: {
+        arrivals: 0, rxPackets: 0, rxBytes: 0, rxDropped: 0, rxOversize: 0, rxDmaDropped: 0, txPackets: 0,
+        txBytes: 0, txErrors: 0, dmaErrors: 0, interrupts: 0,
+      },
     };
   }
 
@@ -324,13 +319,9 @@ export class Nic implements MmioDevice, PortDevice {
   }
 
   report(): NicReport {
-    const s = this.state;
-    return {
-      arrivals: s.arrivalsCount, rxPackets: s.rxPackets, rxBytes: s.rxBytes, rxDropped: s.rxDropped,
-      rxOversize: s.rxOversize, rxDmaDropped: s.rxDmaDropped, txPackets: s.txPackets, txBytes: s.txBytes,
-      txErrors: s.txErrors, dmaErrors: s.dmaErrors, interrupts: s.interrupts,
-    };
+    return { ...this.state.stats };
   }
+
 
   /** The device's ns time at `tick`: floor(tick * 1e9 / hz), exact (ClockDomain) for an integer hz. */
   private nsAt(tick: Tick): number {
@@ -355,9 +346,9 @@ export class Nic implements MmioDevice, PortDevice {
       case NicReg.TX_SIZE: return s.txSize;
       case NicReg.TX_HEAD: return s.txHead;
       case NicReg.TX_TAIL: return s.txTail;
-      case NicReg.RX_DROPPED: return (s.rxDropped + s.rxOversize + s.rxDmaDropped) >>> 0;
-      case NicReg.RX_PACKETS: return s.rxPackets >>> 0;
-      case NicReg.TX_PACKETS: return s.txPackets >>> 0;
+      case NicReg.RX_DROPPED: return (s.stats.rxDropped + s.stats.rxOversize + s.stats.rxDmaDropped) >>> 0;
+      case NicReg.RX_PACKETS: return s.stats.rxPackets >>> 0;
+      case NicReg.TX_PACKETS: return s.stats.txPackets >>> 0;
       case NicReg.NOW_LO: {
         const ns = this.nsAt(this.clock.now());
         s.nowHiLatch = Math.floor(ns / 4294967296) >>> 0;
@@ -409,7 +400,7 @@ export class Nic implements MmioDevice, PortDevice {
     }
     if (s.irqSignalled || this.moderation !== null) return;
     const now = this.clock.now();
-    if (s.itrNs > 0 && s.interrupts > 0) {
+    if (s.itrNs > 0 && s.stats.interrupts > 0) {
       const earliest = s.lastIrqTick + nsToTicks(s.itrNs, this.clock.hz);
       if (now < earliest) {
         this.moderation = this.clock.at(earliest, this.onModerationFn, `${this.name}.itr`);
@@ -418,7 +409,7 @@ export class Nic implements MmioDevice, PortDevice {
     }
     s.irqSignalled = 1;
     s.lastIrqTick = now;
-    s.interrupts++;
+    s.stats.interrupts++;
     if (s.msiEnabled) this.msi!.deliverMsi(s.msiAddress, s.msiData);
     else this.irq.set(true);
   }
@@ -446,7 +437,7 @@ export class Nic implements MmioDevice, PortDevice {
   private onArrival(tick: Tick): void {
     const s = this.state;
     const size = this.nextSize;
-    s.arrivalsCount++;
+    s.stats.arrivals++;
     s.rxSeq = (s.rxSeq + 1) >>> 0;
     this.receive(size, tick);
     this.scheduleArrival();
@@ -456,12 +447,12 @@ export class Nic implements MmioDevice, PortDevice {
   private receive(size: number, tick: Tick): void {
     const s = this.state;
     if (size > s.rxBufSize) {
-      s.rxOversize++;
+      s.stats.rxOversize++;
       s.intStatus |= INT_RX_DROP;
       return;
     }
     if (s.rxSize === 0 || s.rxHead === s.rxTail) {
-      s.rxDropped++;
+      s.stats.rxDropped++;
       s.intStatus |= INT_RX_DROP;
       return;
     }
@@ -476,14 +467,14 @@ export class Nic implements MmioDevice, PortDevice {
       ok = this.dma.write(descAddr + 8, this.desc.subarray(8, 16));
     }
     if (!ok) {
-      s.dmaErrors++;
-      s.rxDmaDropped++;
+      s.stats.dmaErrors++;
+      s.stats.rxDmaDropped++;
       s.intStatus |= INT_DMA_ERROR;
       return;
     }
     s.rxHead = (s.rxHead + 1) % s.rxSize;
-    s.rxPackets++;
-    s.rxBytes += size;
+    s.stats.rxPackets++;
+    s.stats.rxBytes += size;
     s.intStatus |= INT_RX;
   }
 
@@ -517,9 +508,9 @@ export class Nic implements MmioDevice, PortDevice {
   /** A descriptor that cannot be sent: counted, written back DD | ERR when it could be read at all. */
   private txFailed(descAddr: number, dmaError: boolean, writeBack: boolean): void {
     const s = this.state;
-    s.txErrors++;
+    s.stats.txErrors++;
     if (dmaError) {
-      s.dmaErrors++;
+      s.stats.dmaErrors++;
       s.intStatus |= INT_DMA_ERROR;
     }
     if (writeBack) this.writeTxFlags(descAddr, DD | ERR);
@@ -530,7 +521,7 @@ export class Nic implements MmioDevice, PortDevice {
     const b = new Uint8Array(2);
     b[0] = flags;
     if (!this.dma.write(descAddr + 10, b)) {
-      this.state.dmaErrors++;
+      this.state.stats.dmaErrors++;
       this.state.intStatus |= INT_DMA_ERROR;
     }
   }
@@ -546,8 +537,8 @@ export class Nic implements MmioDevice, PortDevice {
     const packet = this.txPacket!;
     s.txBusy = 0;
     this.txPacket = null;
-    s.txPackets++;
-    s.txBytes += s.txLen;
+    s.stats.txPackets++;
+    s.stats.txBytes += s.txLen;
     this.writeTxFlags(s.txDescAddr, DD);
     this.advanceTx();
     this.txSink?.(packet, tick);
