@@ -8,6 +8,11 @@
  * Attribution: a hit or miss belongs to the core that accessed; an eviction and the writeback of a dirty
  * victim belong to the core whose fill (or WBINVD) caused them, also in a shared level.
  * Counters are doubles (exact up to 2^53). The record stats() builds is plain JSON with a fixed key order.
+ * The owner matrix counts every line a fill removed, including back-invalidated private copies; the
+ * per-core `evictions` count replacements only.
+ *
+ * Leaves out: per-instance and per-slice counters, occupancy per owner (Intel CMT, SDM Vol. 3B 17.18)
+ * and memory-bandwidth counters.
  */
 
 export const LEVEL_L1I = 0, LEVEL_L1D = 1, LEVEL_L2 = 2, LEVEL_L3 = 3;

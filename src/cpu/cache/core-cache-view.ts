@@ -12,6 +12,9 @@
  *
  * An empty entry is 0, which never equals pa | 63. The core counts its filter hits in dFilterHits /
  * iFilterHits; the statistics report them as L1 hits.
+ *
+ * Leaves out: a page-walk (ACCESS_WALK) filter; a walk that the core answers from readFilter is counted
+ * as an L1D hit but not as a walk access.
  */
 export class CoreCacheView {
   readonly readFilter: Int32Array;
