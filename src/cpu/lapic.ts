@@ -12,7 +12,8 @@
  * - IPIs through the ICR (10.6): fixed, lowest priority, NMI, INIT, INIT level de-assert (a no-op, as
  *   on every processor since the Pentium 4), start-up, and the three shorthands, with the valid
  *   combinations of Table 10-3 (others are not sent; level-triggered IPIs go out as edge-triggered,
- *   Table 10-3 note 2). The ICR's delivery status reads 1 until the message arrives;
+ *   Table 10-3 note 2). The ICR's delivery status reads 1 until the message arrives (a write while
+ *   it is 1 sends another message: software is expected to wait);
  * - errors (10.5.3): illegal vectors (0-15) sent or received, reserved register accesses (xAPIC), a
  *   lowest-priority IPI on a model that cannot send one; ESR is write-before-read; each error raises
  *   the error LVT interrupt when unmasked;
@@ -30,6 +31,9 @@
  * 4-15 of a register slot return 0; neither is an error (10.4.1: "model specific"). A read or write of a
  * reserved offset returns 0 / is ignored and sets ESR bit 7. In x2APIC mode and when disabled, the
  * MMIO page is not the APIC (mmioActive is false): the machine should route those accesses to memory.
+ *
+ * Time: the Clock's now() is the core's exact time during its access (the machine's clock), so the
+ * timer's current count and the ICR delivery status are exact to the instruction.
  *
  * Version register: 0x00050014 (version 14H, max LVT entry 5: six entries, as Core 2 reports), plus
  * bit 24 when EOI-broadcast suppression is supported (option eoiBroadcastSuppression, default false).

@@ -149,6 +149,8 @@ describe("x2APIC registers through RDMSR/WRMSR (SDM 10.12.1.2 Table 10-6)", () =
     ["APR (809H) does not exist", () => (c: CoreState) => readMsr(c, 0x809)],
     ["DFR (80EH) does not exist", () => (c: CoreState) => readMsr(c, 0x80e)],
     ["ICR high (831H) does not exist", () => (c: CoreState) => writeMsr(c, 0x831, [0, 0])],
+    ["LVT CMCI (82FH) does not exist on a model with six LVT entries", () => (c: CoreState) => readMsr(c, 0x82f)],
+    ["840H is not in Table 10-6", () => (c: CoreState) => readMsr(c, 0x840)],
     ["EOI is write-only", () => (c: CoreState) => readMsr(c, 0x80b)],
     ["SELF IPI is write-only", () => (c: CoreState) => readMsr(c, 0x83f)],
     ["ID is read-only", () => (c: CoreState) => writeMsr(c, 0x802, [0, 0])],
