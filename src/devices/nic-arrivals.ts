@@ -14,6 +14,8 @@
  * minimum frame, plus 8 bytes of preamble/SFD and the 12-byte inter-packet gap, at linkMbps:
  * (max(len + 4, 64) + 20) * 8 / linkMbps microseconds (84 bytes = 672 ns for a minimum frame at 1 Gb/s,
  * the familiar 1.488 Mpps).
+ * The nic's options are checked against the line rate with the largest packet size: a constant or Poisson
+ * ppsRate above linkMbps / wire bits of packetMaxBytes, or a burst longer than burstPeriodUs, is rejected.
  * Leaves out: collisions, pause frames, arrival processes with memory beyond these three.
  */
 import type { Rng } from "../sim/rng.ts";

@@ -268,6 +268,8 @@ export class Nic implements MmioDevice, PortDevice {
   private moderation: SimEvent | null = null;
   private txPacket: Uint8Array | null = null;
   private readonly desc = new Uint8Array(NIC_DESCRIPTOR_BYTES);
+  /** The packet being received (a DMA write copies it, so one buffer serves every packet). */
+  private readonly rxScratch = new Uint8Array(65535);
   private readonly descView = new DataView(this.desc.buffer);
   private readonly onArrivalFn = (tick: Tick): void => this.onArrival(tick);
   private readonly onTxDoneFn = (tick: Tick): void => this.onTxDone(tick);
@@ -459,7 +461,7 @@ export class Nic implements MmioDevice, PortDevice {
     const descAddr = s.rxBase + s.rxHead * NIC_DESCRIPTOR_BYTES;
     const d = this.descView;
     let ok = this.dma.read(descAddr, this.desc);
-    if (ok) ok = this.dma.write(d.getUint32(0, true), buildPacket(size, s.rxSeq, this.nsAt(tick)));
+    if (ok) ok = this.dma.write(d.getUint32(0, true), buildPacket(this.rxScratch, size, s.rxSeq, this.nsAt(tick)));
     if (ok) {
       d.setUint16(8, size, true);
       d.setUint16(10, DD | EOP, true);
