@@ -62,6 +62,7 @@ function runAndReport(run: Runner, flags: RunFlags): ExecResult {
   const r = run({
     maxInsns: flags.maxInsns,
     onOutput: (chunk) => process.stdout.write(chunk),
+    onSerial: (chunk) => process.stdout.write(chunk),
     retainOutput: false,
     onPostCode: flags.post ? (_port, code) => process.stderr.write(postLine(code)) : undefined,
   });

@@ -40,6 +40,10 @@ import { instructionCost } from "./profile.ts";
 import { applyPowerOnReset } from "./reset-state.ts";
 import { setSegment } from "./segments.ts";
 import { debugRegisters } from "./debug-registers.ts";
+// MSRs defined by other modules: IA32_APIC_BASE, the x2APIC registers and IA32_TSC_DEADLINE (SDM Vol. 3A
+// 10.12), and the CAT MSRs (SDM Vol. 3B 17.19). Imported here, after msr.ts is loaded, so they exist on every core.
+import "./x2apic-msrs.ts";
+import "./cache/cat-msrs.ts";
 
 const RECENT_SLOTS = 4096;
 

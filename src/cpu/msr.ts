@@ -10,8 +10,8 @@
  * Values are [lo, hi] pairs of unsigned 32-bit numbers (EAX, EDX of RDMSR/WRMSR). IA32_TSC goes through
  * a double, so a TSC above 2^53 cycles loses low bits.
  *
- * Leaves out: MTRRs, PAT, machine-check banks, performance counters, x2APIC. IA32_APIC_BASE is storage
- * only until the local APIC exists (the platform issue moves the APIC when its base is written).
+ * Leaves out: MTRRs, PAT, machine-check banks, performance counters. IA32_APIC_BASE, the x2APIC MSRs and
+ * IA32_TSC_DEADLINE are defined by x2apic-msrs.ts, the CAT MSRs by cache/cat-msrs.ts.
  */
 import type { CoreState } from "./core-state.ts";
 import { fault, Vector } from "./exceptions.ts";
@@ -143,22 +143,10 @@ defineMsr({
   },
   write: (c, lo, hi, _s, cyclesBefore) => {
     c.tscOffset = hi * TWO32 + lo - (c.cycles + cyclesBefore);
+    c.lapic?.tscChanged(); // an armed TSC deadline moves with the TSC (SDM Vol. 3A 10.5.4.1)
   },
 });
 
-/** IA32_APIC_BASE bits: BSP (8, read-only), APIC global enable (11), base 31:12 (MAXPHYADDR 32). */
-const APIC_BSP = 1 << 8;
-const APIC_EN = 1 << 11;
-defineMsr({
-  index: Msr.IA32_APIC_BASE,
-  name: "IA32_APIC_BASE",
-  // SDM Vol. 3A 10.4.4: base FEE00000H, enabled; BSP set only on the bootstrap processor (core 0).
-  reset: (c) => [0xfee00000 | APIC_EN | (c.id === 0 ? APIC_BSP : 0), 0],
-  write: (_c, lo, hi, s) => {
-    reserved(lo & ~APIC_BSP, hi, 0xfffff000 | APIC_EN, 0);
-    s[0] = ((lo & ~APIC_BSP) | (s[0] & APIC_BSP)) >>> 0;
-  },
-});
 
 /** IA32_FEATURE_CONTROL: lock (0) and VMX outside SMX (2); no SMX, so bit 1 is reserved. */
 defineMsr({

@@ -4,7 +4,7 @@
  * `-device isa-debug-exit,iobase=0xf4,iosize=0x04`), POST-code ports at 0x80 and 0x190. The debug-exit
  * device is wired to the core's requestExit, so the run stops after the OUT that wrote it.
  *
- * Leaves out: interrupt controllers, timers and every other PC device (the platform issue).
+ * The PC chipset of pc-platform.ts is there too (IOAPIC, PIT, HPET, COM1), and a local APIC per core.
  */
 import { Machine, type MachineOptions } from "../cpu/machine.ts";
 import { Debugcon } from "../devices/debugcon.ts";
@@ -12,6 +12,7 @@ import { IsaDebugExit } from "../devices/isa-debug-exit.ts";
 import { PortBus } from "../devices/port-bus.ts";
 import { PostCodePort } from "../devices/post-code-port.ts";
 import { ByteLog } from "./byte-log.ts";
+import { addPcPlatform, type PcPlatform } from "./pc-platform.ts";
 
 export const DEBUGCON_PORT = 0xe9;
 export const DEBUG_EXIT_PORT = 0xf4;
@@ -22,6 +23,10 @@ export interface BareMetalBoard {
   machine: Machine;
   /** Everything written to debugcon. */
   debugcon: ByteLog;
+  /** Everything COM1 transmitted. */
+  serial: ByteLog;
+  /** The PC chipset devices (pc-platform.ts): IOAPIC, PIT, HPET, COM1. */
+  platform: PcPlatform;
   /** Set when the guest wrote isa-debug-exit: the raw value and the resulting exit status. */
   debugExit?: { value: number; status: number };
   /** POST codes in the order written, with the port each went to. */
@@ -39,7 +44,10 @@ export function buildBareMetalBoard(
 ): BareMetalBoard {
   const ports = new PortBus();
   const machine = makeMachine({ ...machineOptions, ramBytes, ports });
-  const board: BareMetalBoard = { machine, debugcon: new ByteLog(), postCodes: [] };
+  const serial = new ByteLog();
+  const board: BareMetalBoard = {
+    machine, debugcon: new ByteLog(), serial, postCodes: [], platform: addPcPlatform(machine, (b) => serial.push(b)),
+  };
   ports.map(DEBUGCON_PORT, 1, new Debugcon((b) => board.debugcon.push(b)));
   ports.map(
     DEBUG_EXIT_PORT,

@@ -43,6 +43,8 @@ export interface RunLoopOptions {
    * guest printing forever does not fill the host's memory; `stdout` is then empty.
    */
   retainOutput?: boolean;
+  /** Receives what COM1 transmitted, after each quantum. */
+  onSerial?: (chunk: Uint8Array) => void;
   /** Receives each POST code (port 0x80 or 0x190) after the quantum that wrote it, in order. */
   onPostCode?: (port: number, code: number) => void;
 }
@@ -63,6 +65,8 @@ export interface ExecResult {
   stop: ExecStop;
   /** Everything the guest wrote to debugcon (empty when the caller streamed with retainOutput false). */
   stdout: Uint8Array;
+  /** Everything COM1 transmitted (same retention rule). */
+  serial: Uint8Array;
   /** Human-readable notes for stderr (why it stopped, loader remarks, a register dump). */
   notes: string[];
   instructions: number;
@@ -90,7 +94,7 @@ export function boardResult(
 ): ExecResult {
   const m = board.machine;
   return {
-    status, stop, stdout: board.debugcon.slice(), notes, instructions: m.totalInsns(), cycles: m.core.cycles,
+    status, stop, stdout: board.debugcon.slice(), serial: board.serial.slice(), notes, instructions: m.totalInsns(), cycles: m.core.cycles,
     debugExitValue: board.debugExit?.value, postCodes: board.postCodes.slice(), boot,
   };
 }
@@ -108,11 +112,16 @@ export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: str
   const retain = opts.retainOutput ?? true;
   let flushed = 0;
   let postFlushed = 0;
+  let serialFlushed = 0;
   const flush = () => {
     const log = board.debugcon;
     if (opts.onOutput && log.length > flushed) opts.onOutput(log.slice(flushed));
     if (retain) flushed = log.length;
     else log.clear();
+    const serial = board.serial;
+    if (opts.onSerial && serial.length > serialFlushed) opts.onSerial(serial.slice(serialFlushed));
+    if (retain) serialFlushed = serial.length;
+    else serial.clear();
     const codes = board.postCodes;
     if (opts.onPostCode) for (let k = postFlushed; k < codes.length; k++) opts.onPostCode(codes[k].port, codes[k].code);
     if (retain) postFlushed = codes.length;

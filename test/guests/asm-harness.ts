@@ -90,7 +90,7 @@ const decoder = new Decoder(() => () => {});
 
 /** Decode the instruction at `addr` of an image loaded at 0, with the CS D bit given by `bits`. */
 export function decodeAt(bytes: Uint8Array, addr: number, bits: 16 | 32): Insn {
-  const core = { read8: (lin: number) => bytes[lin] ?? 0 } as unknown as CoreState;
+  const core = { fetchCodeByte: (lin: number) => bytes[lin] ?? 0 } as unknown as CoreState;
   return decoder.decode(core, 0, addr, bits === 32);
 }
 
