@@ -13,7 +13,8 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_RAM_MIB, execImage, type ExecResult, type RunLoopOptions } from "./scenario/exec-runner.ts";
+import { DEFAULT_RAM_MIB, execImage, type ExecResult, type MachineChoice, type RunLoopOptions } from "./scenario/exec-runner.ts";
+import { PROFILES } from "./cpu/profiles/index.ts";
 import { runRom } from "./scenario/rom-runner.ts";
 
 const USAGE_ERROR = 2;
@@ -46,6 +47,8 @@ interface RunFlags {
   post?: boolean;
   cores?: number;
   quantum?: number;
+  profile?: string;
+  caches?: boolean;
 }
 
 /** Runs a guest with the streaming options the CLI gives (exec-runner.ts execImage, rom-runner.ts runRom). */
@@ -71,12 +74,21 @@ function runAndReport(run: Runner, flags: RunFlags): ExecResult {
   if (flags.stats) {
     const mips = seconds > 0 ? r.instructions / seconds / 1e6 : 0;
     process.stderr.write(
-      `vmxsim: stats: ${r.instructions} instructions, ${r.cycles} simulated cycles, ` +
+      `vmxsim: stats: ${r.machine.cores} core(s), profile ${r.machine.profile ?? "none"}, caches ${r.machine.caches ? "on" : "off"}, ` +
+        `quantum ${r.machine.quantumCycles} cycles; ${r.instructions} instructions, ${r.cycles} simulated cycles, ` +
         `${seconds.toFixed(3)} s host time, ${mips.toFixed(1)} MIPS (host), exit status ${r.status} (${r.stop})\n`,
     );
   }
   process.exitCode = r.status;
   return r;
+}
+
+/** The machine flags of exec, checked (an unknown profile is a usage error naming the known ones). */
+function machineChoice(flags: RunFlags): MachineChoice {
+  if (flags.profile !== undefined && !(flags.profile in PROFILES)) {
+    throw new UsageError(`exec: unknown --profile '${flags.profile}' (known: ${Object.keys(PROFILES).join(", ")})`);
+  }
+  return { cores: flags.cores, quantumCycles: flags.quantum, profile: flags.profile, caches: flags.caches };
 }
 
 function readImage(path: string, what = "image"): Uint8Array {
@@ -148,6 +160,8 @@ function buildProgram(): Command {
     .option("--cmdline <string>", "Multiboot command line passed to the kernel (not with --rom)")
     .option("--cores <n>", "number of cores, 1-64 (default 1); core 0 runs the kernel, the others wait for INIT-SIPI-SIPI", positiveInt("--cores", 64))
     .option("--quantum <cycles>", "cycles each core runs before the next one takes its turn (default 1000)", positiveInt("--quantum"))
+    .option("--profile <id>", "CPU profile: clock, instruction costs, caches, bus latencies (core2-q6600, nehalem, sandybridge, haswell, skylake)")
+    .option("--no-caches", "with --profile: functional mode, no cache or TLB timing model")
     .addHelpText(
       "after",
       "\nExit status:\n" +
@@ -164,13 +178,13 @@ function buildProgram(): Command {
         if (flags.cmdline !== undefined) throw new UsageError("exec: --cmdline is for Multiboot kernels; a ROM gets no command line");
         const rom = readImage(flags.rom, "ROM");
         const name = flags.rom;
-        runAndReport((loop) => runRom(rom, { ...loop, ramMiB: flags.ramMib, name, cores: flags.cores, quantumCycles: flags.quantum }), flags);
+        runAndReport((loop) => runRom(rom, { ...loop, ramMiB: flags.ramMib, name, ...machineChoice(flags) }), flags);
         return;
       }
       if (path === undefined) throw new UsageError("exec: missing the kernel IMAGE (or --rom FILE)");
       const image = readImage(path);
       runAndReport(
-        (loop) => execImage(image, { ...loop, ramMiB: flags.ramMib, cmdline: flags.cmdline, cores: flags.cores, quantumCycles: flags.quantum }),
+        (loop) => execImage(image, { ...loop, ramMiB: flags.ramMib, cmdline: flags.cmdline, ...machineChoice(flags) }),
         flags,
       );
     });

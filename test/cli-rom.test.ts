@@ -51,7 +51,7 @@ describe("vmxsim exec --rom", () => {
     expect(r.status).toBe(33);
     expect(r.stderr).not.toMatch(/POST/);
     // reset-vector JMP, then 2 + 4 * 2 + 3 + 2 + 2 instructions
-    expect(r.stderr).toMatch(/vmxsim: stats: 18 instructions, .* exit status 33 \(debug-exit\)/);
+    expect(r.stderr).toMatch(/vmxsim: stats: 1 core\(s\), profile none, caches off, quantum 1000 cycles; 18 instructions, .* exit status 33 \(debug-exit\)/);
   });
 
   it("--post writes each POST code to stderr as a 'POST xx' line, in order", () => {

@@ -31,7 +31,21 @@ describe("vmxsim CLI", () => {
     const r = vmxsim(["exec", hi, "--stats"]);
     expect(r.stdout).toBe("Hi");
     expect(r.status).toBe(33);
-    expect(r.stderr).toMatch(/vmxsim: stats: 6 instructions, \d+ simulated cycles, [\d.]+ s host time, [\d.]+ MIPS \(host\), exit status 33/);
+    expect(r.stderr).toMatch(
+      /vmxsim: stats: 1 core\(s\), profile none, caches off, quantum 1000 cycles; 6 instructions, \d+ simulated cycles, [\d.]+ s host time, [\d.]+ MIPS \(host\), exit status 33/,
+    );
+  });
+
+  it("exec: --profile, --no-caches, --cores and --quantum choose the machine; the stats line records them", () => {
+    const r = vmxsim(["exec", hi, "--stats", "--profile", "skylake", "--cores", "2", "--quantum", "500"]);
+    expect(r.stdout).toBe("Hi");
+    expect(r.stderr).toMatch(/stats: 2 core\(s\), profile skylake, caches on, quantum 500 cycles; 6 instructions/);
+    const f = vmxsim(["exec", hi, "--stats", "--profile", "core2-q6600", "--no-caches"]);
+    expect(f.stderr).toMatch(/profile core2-q6600, caches off/);
+    const bad = vmxsim(["exec", hi, "--profile", "pentium4"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown --profile 'pentium4' \(known: core2-q6600, nehalem, sandybridge, haswell, skylake\)/);
+    expect(vmxsim(["exec", hi, "--cores", "65"]).stderr).toMatch(/--cores must be between 1 and 64/);
   });
 
   it("exec: --max-insns gives 124; a triple fault gives 3 with a register dump", () => {

@@ -19,6 +19,8 @@ import { Eflags, Reg } from "../cpu/registers.ts";
 import { ImageError } from "../guests/image/image-error.ts";
 import { loadMultiboot, type MultibootBoot } from "../guests/image/multiboot-loader.ts";
 import { buildBareMetalBoard, type BareMetalBoard } from "./bare-metal-board.ts";
+import type { MachineOptions } from "../cpu/machine.ts";
+import { getProfile } from "../cpu/profiles/index.ts";
 
 export const DEFAULT_RAM_MIB = 128;
 
@@ -49,13 +51,27 @@ export interface RunLoopOptions {
   onPostCode?: (port: number, code: number) => void;
 }
 
-export interface ExecOptions extends RunLoopOptions {
-  /** Guest RAM in MiB (default 128, QEMU's default). */
-  ramMiB?: number;
+/** The machine a runner builds (shared by exec and exec --rom). */
+export interface MachineChoice {
   /** Cores (default 1); the application processors wait for INIT-SIPI-SIPI. */
   cores?: number;
   /** Cycles per quantum of the machine (default 1000). */
   quantumCycles?: number;
+  /** CPU profile id (cpu/profiles; default: none, the static cost table at a nominal 1 GHz). */
+  profile?: string;
+  /** With a profile: the cache model (default true; false = functional mode). */
+  caches?: boolean;
+}
+
+/** MachineOptions for a choice (throws RangeError for an unknown profile id, naming the known ones). */
+export function machineOptionsOf(c: MachineChoice): Omit<MachineOptions, "ramBytes" | "ports"> {
+  const profile = c.profile !== undefined ? getProfile(c.profile) : undefined;
+  return { cores: c.cores, quantumCycles: c.quantumCycles, profile, caches: profile !== undefined ? (c.caches ?? true) : false };
+}
+
+export interface ExecOptions extends RunLoopOptions, MachineChoice {
+  /** Guest RAM in MiB (default 128, QEMU's default). */
+  ramMiB?: number;
   /** Multiboot command line. */
   cmdline?: string;
 }
@@ -71,6 +87,8 @@ export interface ExecResult {
   notes: string[];
   instructions: number;
   cycles: number;
+  /** The machine that ran: cores, quantum (cycles), CPU profile id (or null), cache model on. */
+  machine: { cores: number; quantumCycles: number; profile: string | null; caches: boolean };
   /** The raw value written to isa-debug-exit, when that ended the run. */
   debugExitValue?: number;
   /** POST codes written (empty when the caller streamed with retainOutput false). */
@@ -95,6 +113,7 @@ export function boardResult(
   const m = board.machine;
   return {
     status, stop, stdout: board.debugcon.slice(), serial: board.serial.slice(), notes, instructions: m.totalInsns(), cycles: m.core.cycles,
+    machine: { cores: m.cores.length, quantumCycles: m.quantumCycles, profile: m.profile?.id ?? null, caches: m.caches !== null },
     debugExitValue: board.debugExit?.value, postCodes: board.postCodes.slice(), boot,
   };
 }
@@ -160,9 +179,7 @@ export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: str
 
 export function execImage(image: Uint8Array, opts: ExecOptions = {}): ExecResult {
   checkRunOptions(opts);
-  const board = buildBareMetalBoard((opts.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024, undefined, {
-    cores: opts.cores, quantumCycles: opts.quantumCycles,
-  });
+  const board = buildBareMetalBoard((opts.ramMiB ?? DEFAULT_RAM_MIB) * 1024 * 1024, undefined, machineOptionsOf(opts));
   const core = board.machine.core;
   const notes: string[] = [];
   let boot: MultibootBoot;

@@ -15,16 +15,16 @@
  *
  * Leaves out: the INIT (as opposed to power-on) state, BIST.
  */
-import { boardResult, DEFAULT_RAM_MIB, ExitStatus, runBoard, type ExecResult, type RunLoopOptions } from "./exec-runner.ts";
+import {
+  boardResult, DEFAULT_RAM_MIB, ExitStatus, machineOptionsOf, runBoard, type ExecResult, type MachineChoice, type RunLoopOptions,
+} from "./exec-runner.ts";
 import { buildBareMetalBoard } from "./bare-metal-board.ts";
 import { buildRomBoard, ROM_BYTES } from "./rom-board.ts";
 
-export interface RomOptions extends RunLoopOptions {
+export interface RomOptions extends RunLoopOptions, MachineChoice {
   /** Guest RAM in MiB (default 128); at least 1, as the ROM's low window lies in the first megabyte. */
   ramMiB?: number;
-  /** Cores (default 1) and the machine's quantum in cycles (default 1000). */
-  cores?: number;
-  quantumCycles?: number;
+
   /** How to name the image in messages (the CLI passes the file name). */
   name?: string;
 }
@@ -39,7 +39,7 @@ export function runRom(image: Uint8Array, opts: RomOptions = {}): ExecResult {
     const why = image.length === 0 ? "is empty" : `is ${image.length} bytes, more than the 64 KiB (65536-byte) ROM window`;
     return boardResult(board, [`bad ROM: '${name}' ${why}`], ExitStatus.BAD_IMAGE, "bad-image");
   }
-  const board = buildRomBoard(ramMiB * 1024 * 1024, image, { cores: opts.cores, quantumCycles: opts.quantumCycles });
+  const board = buildRomBoard(ramMiB * 1024 * 1024, image, machineOptionsOf(opts));
   const notes: string[] = [];
   if (image.length < ROM_BYTES) {
     notes.push(`ROM '${name}' is ${image.length} bytes: mapped at the end of the 64 KiB window, 0xFF below it`);
