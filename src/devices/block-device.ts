@@ -47,12 +47,11 @@
  * sectors, all zero until written (writes of zero sectors are stored too).
  * Leaves out: request queues/NCQ, a write cache, partial-sector transfers, scatter-gather, MSI.
  */
+import { Reg32Device } from "./reg32-device.ts";
 import { nsToTicks, type Clock } from "../sim/clock.ts";
 import type { Tick } from "../sim/event-queue.ts";
 import type { DmaPort } from "./dma.ts";
 import { UNCONNECTED, type IrqLine } from "./irq-line.ts";
-import type { MmioAccessSize, MmioDevice } from "./mmio-bus.ts";
-import type { PortAccessSize, PortDevice } from "./port-bus.ts";
 
 export const SECTOR_BYTES = 512;
 
@@ -182,7 +181,7 @@ export interface BlockState {
 
 export type BlockReport = BlockStats & { requests: number };
 
-export class BlockDevice implements MmioDevice, PortDevice {
+export class BlockDevice extends Reg32Device {
   readonly name: string;
   readonly options: BlockOptions;
   readonly state: BlockState;
@@ -196,6 +195,7 @@ export class BlockDevice implements MmioDevice, PortDevice {
   private readonly complete = (tick: Tick): void => this.onComplete(tick);
 
   constructor(deps: BlockDeps, options: Partial<BlockOptions> = {}) {
+    super();
     this.options = resolveBlockOptions(options);
     this.name = deps.name ?? "block";
     this.clock = deps.clock;
@@ -232,7 +232,6 @@ export class BlockDevice implements MmioDevice, PortDevice {
     return { requests: t.reads + t.writes + t.flushes + t.identifies, ...t, serviceTicks: [...t.serviceTicks] };
   }
 
-
   /** Service time of a command in ticks, by the model of the header (head at `headTrack`). */
   serviceTicksFor(command: number, lba: number, count: number, headTrack: number): Tick {
     const o = this.options;
@@ -252,7 +251,7 @@ export class BlockDevice implements MmioDevice, PortDevice {
     }
   }
 
-  private readReg(off: number): number {
+  protected readReg(off: number): number {
     const s = this.state;
     switch (off) {
       case BlockReg.ID: return ID_VALUE;
@@ -270,7 +269,7 @@ export class BlockDevice implements MmioDevice, PortDevice {
     }
   }
 
-  private writeReg(off: number, v: number): void {
+  protected writeReg(off: number, v: number): void {
     const s = this.state;
     switch (off) {
       case BlockReg.LBA: s.lba = v; break;
@@ -382,20 +381,4 @@ export class BlockDevice implements MmioDevice, PortDevice {
     return b;
   }
 
-  mmioRead(offset: number, size: MmioAccessSize): number {
-    const v = this.readReg(offset & ~3);
-    return size === 4 ? v : (v >>> ((offset & 3) * 8)) & (size === 1 ? 0xff : 0xffff);
-  }
-
-  mmioWrite(offset: number, size: MmioAccessSize, value: number): void {
-    if (size === 4 && (offset & 3) === 0) this.writeReg(offset, value >>> 0);
-  }
-
-  portRead(offset: number, size: PortAccessSize): number {
-    return this.mmioRead(offset, size);
-  }
-
-  portWrite(offset: number, size: PortAccessSize, value: number): void {
-    this.mmioWrite(offset, size, value);
-  }
 }

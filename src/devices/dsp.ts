@@ -49,14 +49,13 @@
  * Turnaround = finish tick - doorbell tick.
  * Leaves out: scatter-gather, job cancellation, MSI, several jobs in parallel.
  */
+import { Reg32Device } from "./reg32-device.ts";
 import { nsToTicks, type Clock } from "../sim/clock.ts";
 import type { Tick } from "../sim/event-queue.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { DmaPort } from "./dma.ts";
 import { DspError, runDspOp } from "./dsp-ops.ts";
 import { UNCONNECTED, type IrqLine } from "./irq-line.ts";
-import type { MmioAccessSize, MmioDevice } from "./mmio-bus.ts";
-import type { PortAccessSize, PortDevice } from "./port-bus.ts";
 
 export const DspReg = {
   ID: 0x00,
@@ -170,7 +169,7 @@ export interface DspState {
 
 export type DspReport = DspStats;
 
-export class Dsp implements MmioDevice, PortDevice {
+export class Dsp extends Reg32Device {
   readonly name: string;
   readonly options: DspOptions;
   readonly state: DspState;
@@ -184,6 +183,7 @@ export class Dsp implements MmioDevice, PortDevice {
   private readonly finish = (tick: Tick): void => this.onFinish(tick);
 
   constructor(deps: DspDeps, options: Partial<DspOptions> = {}) {
+    super();
     this.options = resolveDspOptions(options);
     if (this.options.jitterUs > 0 && deps.rng === undefined) bad("jitterUs", "needs an rng stream", this.options.jitterUs);
     this.name = deps.name ?? "dsp";
@@ -203,14 +203,13 @@ export class Dsp implements MmioDevice, PortDevice {
     return { ...t, turnaroundTicks: [...t.turnaroundTicks] };
   }
 
-
   private statusValue(): number {
     const s = this.state;
     return (s.status & BUSY) | (s.queueAddrs.length > 0 ? ACTIVE : 0) |
       (s.queueAddrs.length >= this.options.queueDepth ? FULL : 0);
   }
 
-  private readReg(off: number): number {
+  protected readReg(off: number): number {
     const s = this.state;
     switch (off) {
       case DspReg.ID: return ID_VALUE;
@@ -226,7 +225,7 @@ export class Dsp implements MmioDevice, PortDevice {
     }
   }
 
-  private writeReg(off: number, v: number): void {
+  protected writeReg(off: number, v: number): void {
     const s = this.state;
     switch (off) {
       case DspReg.DOORBELL: this.ring(v); break;
@@ -337,20 +336,4 @@ export class Dsp implements MmioDevice, PortDevice {
     this.updateIrq();
   }
 
-  mmioRead(offset: number, size: MmioAccessSize): number {
-    const v = this.readReg(offset & ~3);
-    return size === 4 ? v : (v >>> ((offset & 3) * 8)) & (size === 1 ? 0xff : 0xffff);
-  }
-
-  mmioWrite(offset: number, size: MmioAccessSize, value: number): void {
-    if (size === 4 && (offset & 3) === 0) this.writeReg(offset, value >>> 0);
-  }
-
-  portRead(offset: number, size: PortAccessSize): number {
-    return this.mmioRead(offset, size);
-  }
-
-  portWrite(offset: number, size: PortAccessSize, value: number): void {
-    this.mmioWrite(offset, size, value);
-  }
 }

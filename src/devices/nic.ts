@@ -68,16 +68,15 @@
  * Leaves out: the e1000's register set and 64-bit addresses, multi-descriptor packets, checksums
  * offload, a MAC address and filtering, link state changes, receive-side wire time.
  */
+import { Reg32Device } from "./reg32-device.ts";
 import { nsToTicks, ticksToNs, type Clock } from "../sim/clock.ts";
 import type { SimEvent, Tick } from "../sim/event-queue.ts";
 import type { Rng } from "../sim/rng.ts";
 import { ClockDomain } from "./clock-domain.ts";
 import type { DmaPort } from "./dma.ts";
 import { UNCONNECTED, type IrqLine, type MsiSink } from "./irq-line.ts";
-import type { MmioAccessSize, MmioDevice } from "./mmio-bus.ts";
 import { NicArrivalProcess, wireNs, type NicArrivalMode, type NicArrivalState } from "./nic-arrivals.ts";
 import { buildPacket, NIC_MIN_PACKET_BYTES } from "./nic-packet.ts";
-import type { PortAccessSize, PortDevice } from "./port-bus.ts";
 
 export const NicReg = {
   ID: 0x00,
@@ -252,7 +251,7 @@ export interface NicState extends NicArrivalState {
 
 export type NicReport = NicStats;
 
-export class Nic implements MmioDevice, PortDevice {
+export class Nic extends Reg32Device {
   readonly name: string;
   readonly options: NicOptions;
   readonly state: NicState;
@@ -279,6 +278,7 @@ export class Nic implements MmioDevice, PortDevice {
   };
 
   constructor(deps: NicDeps, options: Partial<NicOptions> = {}) {
+    super();
     this.options = resolveNicOptions(options);
     this.name = deps.name ?? "nic";
     this.clock = deps.clock;
@@ -324,14 +324,12 @@ export class Nic implements MmioDevice, PortDevice {
     return { ...this.state.stats };
   }
 
-
   /** The device's ns time at `tick`: floor(tick * 1e9 / hz), exact (ClockDomain) for an integer hz. */
   private nsAt(tick: Tick): number {
     return this.nsClock !== null ? this.nsClock.countAt(tick) : Math.floor(ticksToNs(tick, this.clock.hz));
   }
 
-
-  private readReg(off: number): number {
+  protected readReg(off: number): number {
     const s = this.state;
     switch (off) {
       case NicReg.ID: return ID_VALUE;
@@ -361,7 +359,7 @@ export class Nic implements MmioDevice, PortDevice {
     }
   }
 
-  private writeReg(off: number, v: number): void {
+  protected writeReg(off: number, v: number): void {
     const s = this.state;
     switch (off) {
       case NicReg.CTRL: {
@@ -548,20 +546,4 @@ export class Nic implements MmioDevice, PortDevice {
     this.updateIrq();
   }
 
-  mmioRead(offset: number, size: MmioAccessSize): number {
-    const v = this.readReg(offset & ~3);
-    return size === 4 ? v : (v >>> ((offset & 3) * 8)) & (size === 1 ? 0xff : 0xffff);
-  }
-
-  mmioWrite(offset: number, size: MmioAccessSize, value: number): void {
-    if (size === 4 && (offset & 3) === 0) this.writeReg(offset, value >>> 0);
-  }
-
-  portRead(offset: number, size: PortAccessSize): number {
-    return this.mmioRead(offset, size);
-  }
-
-  portWrite(offset: number, size: PortAccessSize, value: number): void {
-    this.mmioWrite(offset, size, value);
-  }
 }

@@ -48,13 +48,12 @@
  * is the clock's now() during the write (the writing core's exact time).
  * Leaves out: analogue behaviour, MSI (INTx only), a DMA path (the card is register-only).
  */
+import { Reg32Device } from "./reg32-device.ts";
 import { nsToTicks, ticksToNs, type Clock } from "../sim/clock.ts";
 import type { SimEvent, Tick } from "../sim/event-queue.ts";
 import type { Rng } from "../sim/rng.ts";
 import { ClockDomain } from "./clock-domain.ts";
 import { UNCONNECTED, type IrqLine } from "./irq-line.ts";
-import type { MmioAccessSize, MmioDevice } from "./mmio-bus.ts";
-import type { PortAccessSize, PortDevice } from "./port-bus.ts";
 
 export const RtIoReg = {
   ID: 0x00,
@@ -197,7 +196,7 @@ export interface RtIoReport {
   actuations: RtIoActuation[];
 }
 
-export class RtIo implements MmioDevice, PortDevice {
+export class RtIo extends Reg32Device {
   readonly name: string;
   readonly options: RtIoOptions;
   readonly state: RtIoState;
@@ -211,6 +210,7 @@ export class RtIo implements MmioDevice, PortDevice {
   private readonly fire = (tick: Tick): void => this.onEvent(tick);
 
   constructor(deps: RtIoDeps, options: Partial<RtIoOptions> = {}) {
+    super();
     this.options = resolveRtIoOptions(options);
     this.name = deps.name ?? "rt-io";
     this.clock = deps.clock;
@@ -246,13 +246,12 @@ export class RtIo implements MmioDevice, PortDevice {
     return this.nsClock !== null ? this.nsClock.countAt(tick) : Math.floor(ticksToNs(tick, this.clock.hz));
   }
 
-
   private intervalNs(): number {
     const o = this.options;
     return Math.round((o.source === "sporadic" ? o.minInterArrivalUs : o.periodUs) * 1000);
   }
 
-  private readReg(off: number): number {
+  protected readReg(off: number): number {
     const s = this.state;
     switch (off) {
       case RtIoReg.ID: return ID_VALUE;
@@ -277,7 +276,7 @@ export class RtIo implements MmioDevice, PortDevice {
     }
   }
 
-  private writeReg(off: number, v: number): void {
+  protected writeReg(off: number, v: number): void {
     const s = this.state;
     switch (off) {
       case RtIoReg.CTRL: {
@@ -381,20 +380,4 @@ export class RtIo implements MmioDevice, PortDevice {
     this.updateIrq();
   }
 
-  mmioRead(offset: number, size: MmioAccessSize): number {
-    const v = this.readReg(offset & ~3);
-    return size === 4 ? v : (v >>> ((offset & 3) * 8)) & (size === 1 ? 0xff : 0xffff);
-  }
-
-  mmioWrite(offset: number, size: MmioAccessSize, value: number): void {
-    if (size === 4 && (offset & 3) === 0) this.writeReg(offset, value >>> 0);
-  }
-
-  portRead(offset: number, size: PortAccessSize): number {
-    return this.mmioRead(offset, size);
-  }
-
-  portWrite(offset: number, size: PortAccessSize, value: number): void {
-    this.mmioWrite(offset, size, value);
-  }
 }
