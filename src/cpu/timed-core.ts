@@ -7,8 +7,9 @@
  * Cost rule: an instruction's class cost includes one L1 hit per memory operand; an access that misses
  * the L1 adds the latency of the level that hit minus the L1 latency (and a cross-core transfer when
  * another core held the line modified), as access() returns. The common case, a hit on the most recently
- * used line of its L1 set, is answered by the per-core filter arrays without calling the model (the
- * model keeps those filters exact: see cache/core-cache-view.ts).
+ * used or the second most recently used line of its L1 set, is answered by the per-core filter arrays
+ * without calling the model (a second-level hit swaps the set's two entries, cache/filter-check.ts; the
+ * model keeps those filters exact and catches up on the deferred touch: cache/core-cache-view.ts).
  *
  * TLB: the functional TLB (tlb.ts) caches every translation; this core also keeps a finite TLB model of
  * the profile's DTLB geometry, and drops a translation from the functional TLB when the model evicts it,
@@ -27,6 +28,12 @@ import type { CoreCacheView } from "./cache/core-cache-view.ts";
 import { TlbModel } from "./cache/tlb-model.ts";
 import type { CpuProfile } from "./profile.ts";
 import { attachHierarchy } from "./cache/cat-msrs.ts";
+import { fetchHit2, readHit2, writeHit2 } from "./cache/filter-check.ts";
+
+// Module-local bindings: under tsx an imported binding is a getter call on every use.
+const hitR2 = readHit2;
+const hitW2 = writeHit2;
+const hitF2 = fetchHit2;
 
 const READ = 0;
 const WRITE = 1;
@@ -47,6 +54,9 @@ export class TimedCore extends Core {
   private readonly rf: Int32Array;
   private readonly wf: Int32Array;
   private readonly ff: Int32Array;
+  private readonly rf2: Int32Array;
+  private readonly wf2: Int32Array;
+  private readonly ff2: Int32Array;
   private readonly dMask: number;
   private readonly iMask: number;
   /** Filter hits since the last run() returned (added to the view's counters then). */
@@ -67,6 +77,9 @@ export class TimedCore extends Core {
     this.rf = this.cv.readFilter;
     this.wf = this.cv.writeFilter;
     this.ff = this.cv.fetchFilter;
+    this.rf2 = this.cv.readFilter2;
+    this.wf2 = this.cv.writeFilter2;
+    this.ff2 = this.cv.fetchFilter2;
     this.dMask = this.cv.dSetMask;
     this.iMask = this.cv.iSetMask;
     this.tlbModel = new TlbModel(opts.profile.tlb.dtlb);
@@ -92,15 +105,27 @@ export class TimedCore extends Core {
     if (this.cycles >= this.limit) this.brk |= BRK_EXTERNAL;
   }
 
+  /** The filter check of a read of the line of `pa`: a hit in either level, else the model. */
+  private rd(pa: number, kind: number): void {
+    const s = (pa >>> 6) & this.dMask, tag = pa | 63;
+    if (this.rf[s] === tag || hitR2(this.rf, this.rf2, this.wf, this.wf2, s, tag)) this.dHits++;
+    else this.miss(pa, kind);
+  }
+
+  /** The filter check of a write of the line of `pa`. */
+  private wr(pa: number): void {
+    const s = (pa >>> 6) & this.dMask, tag = pa | 63;
+    if (this.wf[s] === tag || hitW2(this.rf, this.rf2, this.wf, this.wf2, s, tag)) this.dHits++;
+    else this.miss(pa, WRITE);
+  }
+
   private data(pa: number, size: number): void {
-    if (this.rf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, this.walking ? WALK : READ);
-    else this.dHits++;
+    this.rd(pa, this.walking ? WALK : READ);
     if ((pa & 63) + size > 64) this.miss(pa + size - 1, this.walking ? WALK : READ);
   }
 
   private dataW(pa: number, size: number): void {
-    if (this.wf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, WRITE);
-    else this.dHits++;
+    this.wr(pa);
     if ((pa & 63) + size > 64) this.miss(pa + size - 1, WRITE);
   }
 
@@ -111,8 +136,7 @@ export class TimedCore extends Core {
     if (e !== 0) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        if (this.rf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, READ);
-        else this.dHits++;
+        this.rd(pa, READ);
         return this.ram[pa];
       }
     }
@@ -136,8 +160,7 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        if (this.rf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, READ);
-        else this.dHits++;
+        this.rd(pa, READ);
         if ((pa & 63) > 60) this.miss(pa + 3, READ);
         return this.ramView.getInt32(pa, true);
       }
@@ -150,8 +173,7 @@ export class TimedCore extends Core {
     if (e !== 0) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        if (this.wf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, WRITE);
-        else this.dHits++;
+        this.wr(pa);
         this.ram[pa] = val;
         return;
       }
@@ -177,8 +199,7 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        if (this.wf[(pa >>> 6) & this.dMask] !== (pa | 63)) this.miss(pa, WRITE);
-        else this.dHits++;
+        this.wr(pa);
         if ((pa & 63) > 60) this.miss(pa + 3, WRITE);
         this.ramView.setInt32(pa, val, true);
         return;
@@ -215,13 +236,8 @@ export class TimedCore extends Core {
   // ---- instruction fetch: the lines of each block, each time it runs ----
 
   protected override execBlock(b: Block, n: number): void {
-    const f = this.ff;
-    const mask = this.iMask;
     if (b.pa2 < 0) {
-      for (let p = b.pa & ~63; p <= b.endPa; p += 64) {
-        if (f[(p >>> 6) & mask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
-        else this.iHits++;
-      }
+      for (let p = b.pa & ~63; p <= b.endPa; p += 64) this.fetchLine(p);
     } else {
       for (let p = b.pa & ~63; p <= (b.pa | 0xfff); p += 64) this.fetchLine(p);
       for (let p = b.pa2; p <= b.endPa; p += 64) this.fetchLine(p);
@@ -230,8 +246,9 @@ export class TimedCore extends Core {
   }
 
   private fetchLine(p: number): void {
-    if (this.ff[(p >>> 6) & this.iMask] !== (p | 63)) this.cycles += this.mh.access(this.id, p, FETCH);
-    else this.iHits++;
+    const s = (p >>> 6) & this.iMask, tag = p | 63;
+    if (this.ff[s] === tag || hitF2(this.ff, this.ff2, s, tag)) this.iHits++;
+    else this.cycles += this.mh.access(this.id, p, FETCH);
   }
 
   // ---- TLB: walks cost cycles, the finite model evicts translations ----

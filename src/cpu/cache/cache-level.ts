@@ -25,7 +25,12 @@
  * An invalid way among the allowed ones is always filled first (lowest index), before either policy.
  *
  * `mru[set]` is the way touched last (255: none). Touching it again changes no replacement state under
- * either policy, which is what the cores' fast-path filters rely on (core-cache-view.ts).
+ * either policy, which is what the cores' fast-path filters rely on (core-cache-view.ts). `mru2[set]` is
+ * the way that was `mru` before it (255: none): touch() sets it when it moves `mru` to another way. With
+ * two ways x, y touched in turn, the state after "... x y x y" equals the state after "... x y" under
+ * both policies (each touch sets only the ranks / tree bits of its own way relative to the other), which
+ * lets the cores' second filter level defer one touch (memory-hierarchy.ts, sync). mru2 may name a way
+ * that has since become invalid; the filters check the way's state.
  *
  * Leaves out: adaptive/insertion policies of newer LLCs (Ivy Bridge's DRRIP-like set dueling), victim
  * caches, sectored lines, and line sizes other than 64 bytes (every Intel cache since the Pentium 4).
@@ -73,6 +78,8 @@ export class CacheLevel {
   readonly plru: Int32Array;
   /** Way touched last, per set (255 = none). */
   readonly mru: Uint8Array;
+  /** The way that was `mru` before the current one, per set (255 = none). */
+  readonly mru2: Uint8Array;
   private readonly treeDepth: number;
   /** Ways below each tree node, as a mask (heap-numbered, leaves at leafBase + way). */
   private readonly subtree: Int32Array;
@@ -117,6 +124,7 @@ export class CacheLevel {
     for (let e = 0; e < this.rank.length; e++) this.rank[e] = e % g.ways;
     this.plru = new Int32Array(this.policy === POLICY_PLRU ? this.totalSets : 0);
     this.mru = new Uint8Array(this.totalSets).fill(NO_WAY);
+    this.mru2 = new Uint8Array(this.totalSets).fill(NO_WAY);
     let depth = 0;
     while (1 << depth < g.ways) depth++;
     this.treeDepth = depth;
@@ -172,7 +180,11 @@ export class CacheLevel {
 
   /** Record an access to `way` of `set` in the replacement state. */
   touch(set: number, way: number): void {
-    this.mru[set] = way;
+    const m = this.mru[set];
+    if (m !== way) {
+      this.mru2[set] = m;
+      this.mru[set] = way;
+    }
     if (this.policy === POLICY_LRU) {
       const rank = this.rank;
       const base = set * this.ways;

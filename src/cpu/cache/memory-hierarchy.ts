@@ -43,6 +43,19 @@
  * non-inclusive one, several L3 instances) every other core's private caches are looked up, O(cores)
  * host work per miss. Both give the same results (test/cpu/cache/filters.test.ts compares them).
  *
+ * Filters (core-cache-view.ts): each core answers hits on the MRU and second-MRU line of an L1 set
+ * itself. A level-2 hit swaps the core's two entries but does not tell the model, so the model's
+ * replacement state of that set may lag by exactly one touch: the true MRU line is the one in the
+ * core's level-1 entry. That is exact for LRU and tree-PLRU because, with two lines x, y used in turn,
+ * the state after "... x y x y" equals the state after "... x y" (cache-level.ts), so one touch always
+ * catches up: sync (syncD / syncI) applies it when the level-1 line is the set's mru2 line. sync runs
+ * before anything reads or changes a set's replacement state or lines: at the start of access() for the
+ * accessing core's set, before another core's access invalidates, downgrades or back-invalidates a line
+ * in it (while the line still has its tag), and before WBINVD/INVD and probe(). Between a sync and the
+ * refresh of the filters the model and the filters may disagree, so no sync may run there for that set
+ * (access() calls none: its snoops sync only the other cores' sets, and a back-invalidation of its own
+ * core's lines can only happen in lower(), before the fill).
+ *
  * Leaves out: hardware prefetchers, the store buffer and fill buffers (misses are serialised), memory
  * types other than WB (MTRRs/PAT), CR0.NW, bandwidth and queueing, snoop latency differences between
  * the directory and broadcast, and the ring/mesh distance to a slice (every slice has the level's
@@ -208,6 +221,7 @@ export class MemoryHierarchy {
     if (kind === ACCESS_FETCH) return this.fetch(core, line);
     const l1 = this.l1d;
     const set = core * l1.setsPerInstance + (line & l1.setMask);
+    this.syncD(core, set);
     const way = l1.find(set, line);
     const lc = this.counters.level;
     const cb = (core * 4 + LEVEL_L1D) * 4;
@@ -248,6 +262,7 @@ export class MemoryHierarchy {
   private fetch(core: number, line: number): number {
     const l1 = this.l1i;
     const set = core * l1.setsPerInstance + (line & l1.setMask);
+    this.syncI(core, set);
     const way = l1.find(set, line);
     const lc = this.counters.level;
     const cb = (core * 4 + LEVEL_L1I) * 4;
@@ -404,12 +419,14 @@ export class MemoryHierarchy {
         const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
         const wd = l1d.find(sd, line);
         if (wd >= 0) {
+          this.syncD(k, sd);
           this.dropBack(LEVEL_L1D, l1d, sd * l1d.ways + wd, evictor, evOwner);
           this.refreshD(k, sd);
         }
         const si = k * l1i.setsPerInstance + (line & l1i.setMask);
         const wi = l1i.find(si, line);
         if (wi >= 0) {
+          this.syncI(k, si);
           this.dropBack(LEVEL_L1I, l1i, si * l1i.ways + wi, evictor, evOwner);
           this.refreshI(k, si);
         }
@@ -486,6 +503,7 @@ export class MemoryHierarchy {
     const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
     const wd = l1d.find(sd, line);
     if (wd >= 0) {
+      this.syncD(k, sd);
       const e = sd * l1d.ways + wd;
       r = l1d.state[e] === MODIFIED ? FOUND | FOUND_MODIFIED : FOUND;
       l1d.tags[e] = -1;
@@ -495,6 +513,7 @@ export class MemoryHierarchy {
     const si = k * l1i.setsPerInstance + (line & l1i.setMask);
     const wi = l1i.find(si, line);
     if (wi >= 0) {
+      this.syncI(k, si);
       const e = si * l1i.ways + wi;
       r |= FOUND;
       l1i.tags[e] = -1;
@@ -510,6 +529,7 @@ export class MemoryHierarchy {
     const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
     const wd = l1d.find(sd, line);
     if (wd >= 0) {
+      this.syncD(k, sd);
       const e = sd * l1d.ways + wd;
       const st = l1d.state[e];
       if (st === MODIFIED) {
@@ -552,35 +572,76 @@ export class MemoryHierarchy {
   // ---------------------------------------------------------------------------------------------
   // Filters (core-cache-view.ts)
 
+  /**
+   * Apply the touch the filters of `core` owe the model in L1D `set` (see the header): the core's level-1
+   * line is the true MRU; when it is the model's mru2 line, a level-2 hit swapped it in unseen.
+   */
+  private syncD(core: number, set: number): void {
+    const v = this.views[core];
+    const f = v.readFilter[set & v.dSetMask];
+    if (f === 0) return;
+    const l1 = this.l1d;
+    const w2 = l1.mru2[set];
+    if (w2 !== NO_WAY && l1.tags[set * l1.ways + w2] === f >>> LINE_SHIFT) l1.touch(set, w2);
+  }
+
+  /** syncD for the L1I and the fetch filters. */
+  private syncI(core: number, set: number): void {
+    const v = this.views[core];
+    const f = v.fetchFilter[set & v.iSetMask];
+    if (f === 0) return;
+    const l1 = this.l1i;
+    const w2 = l1.mru2[set];
+    if (w2 !== NO_WAY && l1.tags[set * l1.ways + w2] === f >>> LINE_SHIFT) l1.touch(set, w2);
+  }
+
+  /** Sync every L1D and L1I set of `core` (before a whole-cache operation). */
+  private syncAll(core: number): void {
+    const d = this.l1d.setsPerInstance, i = this.l1i.setsPerInstance;
+    for (let s = core * d; s < (core + 1) * d; s++) this.syncD(core, s);
+    for (let s = core * i; s < (core + 1) * i; s++) this.syncI(core, s);
+  }
+
+  /** Both filter levels of `core` for L1D `set`, from the set's mru and mru2 ways. */
   private refreshD(core: number, set: number): void {
     const l1 = this.l1d;
     const v = this.views[core];
     const local = set & v.dSetMask;
-    const w = l1.mru[set];
-    if (w !== NO_WAY) {
-      const e = set * l1.ways + w;
-      const st = l1.state[e];
+    const base = set * l1.ways;
+    let r = 0, w = 0, r2 = 0, w2 = 0;
+    const m = l1.mru[set];
+    if (m !== NO_WAY) {
+      const st = l1.state[base + m];
       if (st !== INVALID) {
-        const val = (l1.tags[e] << LINE_SHIFT) | 63;
-        v.readFilter[local] = val;
-        v.writeFilter[local] = st === MODIFIED ? val : 0;
-        return;
+        r = (l1.tags[base + m] << LINE_SHIFT) | 63;
+        if (st === MODIFIED) w = r;
       }
     }
-    v.readFilter[local] = 0;
-    v.writeFilter[local] = 0;
+    const m2 = l1.mru2[set];
+    if (m2 !== NO_WAY) {
+      const st = l1.state[base + m2];
+      if (st !== INVALID) {
+        r2 = (l1.tags[base + m2] << LINE_SHIFT) | 63;
+        if (st === MODIFIED) w2 = r2;
+      }
+    }
+    v.readFilter[local] = r;
+    v.writeFilter[local] = w;
+    v.readFilter2[local] = r2;
+    v.writeFilter2[local] = w2;
   }
 
   private refreshI(core: number, set: number): void {
     const l1 = this.l1i;
     const v = this.views[core];
-    const w = l1.mru[set];
-    let val = 0;
-    if (w !== NO_WAY) {
-      const e = set * l1.ways + w;
-      if (l1.state[e] !== INVALID) val = (l1.tags[e] << LINE_SHIFT) | 63;
-    }
+    const base = set * l1.ways;
+    let val = 0, val2 = 0;
+    const m = l1.mru[set];
+    if (m !== NO_WAY && l1.state[base + m] !== INVALID) val = (l1.tags[base + m] << LINE_SHIFT) | 63;
+    const m2 = l1.mru2[set];
+    if (m2 !== NO_WAY && l1.state[base + m2] !== INVALID) val2 = (l1.tags[base + m2] << LINE_SHIFT) | 63;
     v.fetchFilter[set & v.iSetMask] = val;
+    v.fetchFilter2[set & v.iSetMask] = val2;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -694,6 +755,7 @@ export class MemoryHierarchy {
     if (this.l3 !== null && this.inclusiveL3) {
       for (let k = 0; k < this.coreCount; k++) if (k !== core && this.l3Inst[k] === this.l3Inst[core]) cores.push(k);
     }
+    for (const k of cores) this.syncAll(k);
     const l2Done = new Set<number>();
     for (const k of cores) {
       dirty += this.flushInstance(LEVEL_L1I, this.l1i, k, core, writeBack);
@@ -752,6 +814,9 @@ export class MemoryHierarchy {
     if (lvl === null) return null;
     const inst = level === "l1i" || level === "l1d" ? core : level === "l2" ? this.l2Inst[core] : this.l3Inst[core];
     const set = lvl.setOf(inst, line);
+    // The replacement state the model shows must include the touch the core's filters may owe it.
+    if (lvl === this.l1d) this.syncD(core, set);
+    else if (lvl === this.l1i) this.syncI(core, set);
     const way = lvl.find(set, line);
     if (way < 0) return null;
     const e = set * lvl.ways + way;
