@@ -20,7 +20,7 @@ import type { Clock } from "../sim/clock.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { DmaPort } from "./dma.ts";
 import { Hpet, HPET_MMIO_BYTES } from "./hpet.ts";
-import { UNCONNECTED, type IrqLine } from "./irq-line.ts";
+import { UNCONNECTED, type IrqLine, type MsiSink } from "./irq-line.ts";
 import type { MmioDevice } from "./mmio-bus.ts";
 import { PCI_CONFIG_PORT, PCI_CONFIG_PORTS, PciConfigSpace } from "./pci-config.ts";
 import type { PciFunction } from "./pci-function.ts";
@@ -36,6 +36,8 @@ export interface DeviceContext {
   /** Interrupt lines, in the order the type's resources.irqPins counts them. */
   irq: IrqLine[];
   dma?: DmaPort;
+  /** Where MSI messages go (devices with an MSI capability). */
+  msi?: MsiSink;
   rng?: Rng;
   options: Record<string, unknown>;
 }

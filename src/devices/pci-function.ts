@@ -146,6 +146,17 @@ export class PciFunction {
 
   // ---- what the device and the board read ----
 
+  /** Set (or replace) the BAR listener after construction: the board that maps the function learns of
+   * every change of a BAR's decoded address through it. */
+  listenToBars(listener: (bar: number, address: number | null) => void): void {
+    this.o.onBarChange = listener;
+  }
+
+  /** Bytes BAR `k` decodes (0 when the function has no such BAR). */
+  barBytes(k: number): number {
+    return this.o.bars?.[k]?.size ?? 0;
+  }
+
   get command(): number {
     const c = this.state.config;
     return c[PciCfg.COMMAND] | (c[PciCfg.COMMAND + 1] << 8);
