@@ -28,12 +28,11 @@ import type { CoreCacheView } from "./cache/core-cache-view.ts";
 import { TlbModel } from "./cache/tlb-model.ts";
 import type { CpuProfile } from "./profile.ts";
 import { attachHierarchy } from "./cache/cat-msrs.ts";
-import { fetchHit2, readHit2, writeHit2 } from "./cache/filter-check.ts";
+import { readHit2, writeHit2 } from "./cache/filter-check.ts";
 
 // Module-local bindings: under tsx an imported binding is a getter call on every use.
 const hitR2 = readHit2;
 const hitW2 = writeHit2;
-const hitF2 = fetchHit2;
 
 const READ = 0;
 const WRITE = 1;
@@ -50,15 +49,12 @@ export interface TimedCoreOptions extends CoreRunOptions {
 export class TimedCore extends Core {
   private readonly mh: MemoryHierarchy;
   private readonly cv: CoreCacheView;
-  /** The view's filters and masks, held on the core itself so the fast path loads one object. */
-  private readonly rf: Int32Array;
-  private readonly wf: Int32Array;
+  /** The view's filters and index masks, held on the core itself so the fast path loads one object. */
+  private readonly df: Int32Array;
   private readonly ff: Int32Array;
-  private readonly rf2: Int32Array;
-  private readonly wf2: Int32Array;
-  private readonly ff2: Int32Array;
-  private readonly dMask: number;
-  private readonly iMask: number;
+  /** Index of an L1D / L1I set's level-1 filter entry: (pa >>> 5) & dIdx / iIdx (2 entries per set). */
+  private readonly dIdx: number;
+  private readonly iIdx: number;
   /** Filter hits since the last run() returned (added to the view's counters then). */
   private dHits = 0;
   private iHits = 0;
@@ -74,14 +70,10 @@ export class TimedCore extends Core {
     super(opts);
     this.mh = opts.hierarchy;
     this.cv = opts.hierarchy.views[this.id];
-    this.rf = this.cv.readFilter;
-    this.wf = this.cv.writeFilter;
+    this.df = this.cv.dFilter;
     this.ff = this.cv.fetchFilter;
-    this.rf2 = this.cv.readFilter2;
-    this.wf2 = this.cv.writeFilter2;
-    this.ff2 = this.cv.fetchFilter2;
-    this.dMask = this.cv.dSetMask;
-    this.iMask = this.cv.iSetMask;
+    this.dIdx = this.cv.dSetMask << 1;
+    this.iIdx = this.cv.iSetMask << 1;
     this.tlbModel = new TlbModel(opts.profile.tlb.dtlb);
     this.walkCycles = opts.profile.tlb.pageWalkCycles;
     attachHierarchy(this, opts.hierarchy, this.id);
@@ -105,38 +97,43 @@ export class TimedCore extends Core {
     if (this.cycles >= this.limit) this.brk |= BRK_EXTERNAL;
   }
 
-  /** The filter check of a read of the line of `pa`: a hit in either level, else the model. */
-  private rd(pa: number, kind: number): void {
-    const s = (pa >>> 6) & this.dMask, tag = pa | 63;
-    if (this.rf[s] === tag || hitR2(this.rf, this.rf2, this.wf, this.wf2, s, tag)) this.dHits++;
+  /**
+   * A read of `size` bytes at `pa` (kind READ or WALK) that the inline level-1 check did not settle: the
+   * level-2 filter, else the model; and the second line of a line-crossing access. Kept out of the fast
+   * paths so that they stay small enough for V8 to inline them into the compiled blocks.
+   */
+  private readMore(pa: number, size: number, kind: number): void {
+    const d = this.df, i = (pa >>> 5) & this.dIdx, tag = pa | 63;
+    if ((d[i] | 1) === tag || hitR2(d, i, tag)) this.dHits++;
     else this.miss(pa, kind);
+    if ((pa & 63) + size > 64) this.miss(pa + size - 1, kind);
   }
 
-  /** The filter check of a write of the line of `pa`. */
-  private wr(pa: number): void {
-    const s = (pa >>> 6) & this.dMask, tag = pa | 63;
-    if (this.wf[s] === tag || hitW2(this.rf, this.rf2, this.wf, this.wf2, s, tag)) this.dHits++;
+  /** readMore for a write. */
+  private writeMore(pa: number, size: number): void {
+    const d = this.df, i = (pa >>> 5) & this.dIdx, tag = pa | 63;
+    if (d[i] === tag || hitW2(d, i, tag)) this.dHits++;
     else this.miss(pa, WRITE);
-  }
-
-  private data(pa: number, size: number): void {
-    this.rd(pa, this.walking ? WALK : READ);
-    if ((pa & 63) + size > 64) this.miss(pa + size - 1, this.walking ? WALK : READ);
-  }
-
-  private dataW(pa: number, size: number): void {
-    this.wr(pa);
     if ((pa & 63) + size > 64) this.miss(pa + size - 1, WRITE);
   }
 
-  // ---- the fast paths of core-state.ts with the cache check added ----
+  private data(pa: number, size: number): void {
+    this.readMore(pa, size, this.walking ? WALK : READ);
+  }
+
+  private dataW(pa: number, size: number): void {
+    this.writeMore(pa, size);
+  }
+
+  // ---- the fast paths of core-state.ts with the cache check added: the level-1 filter inline ----
 
   override read8(lin: number): number {
     const e = this.tlbR[lin >>> 12];
     if (e !== 0) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        this.rd(pa, READ);
+        if ((this.df[(pa >>> 5) & this.dIdx] | 1) === (pa | 63)) this.dHits++;
+        else this.readMore(pa, 1, 0);
         return this.ram[pa];
       }
     }
@@ -148,7 +145,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) !== 0xfff) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        this.data(pa, 2);
+        if ((this.df[(pa >>> 5) & this.dIdx] | 1) === (pa | 63) && (pa & 63) !== 63) this.dHits++;
+        else this.readMore(pa, 2, 0);
         return this.ramView.getUint16(pa, true);
       }
     }
@@ -160,8 +158,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        this.rd(pa, READ);
-        if ((pa & 63) > 60) this.miss(pa + 3, READ);
+        if ((this.df[(pa >>> 5) & this.dIdx] | 1) === (pa | 63) && (pa & 63) <= 60) this.dHits++;
+        else this.readMore(pa, 4, 0);
         return this.ramView.getInt32(pa, true);
       }
     }
@@ -173,7 +171,8 @@ export class TimedCore extends Core {
     if (e !== 0) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        this.wr(pa);
+        if (this.df[(pa >>> 5) & this.dIdx] === (pa | 63)) this.dHits++;
+        else this.writeMore(pa, 1);
         this.ram[pa] = val;
         return;
       }
@@ -186,7 +185,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) !== 0xfff) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        this.dataW(pa, 2);
+        if (this.df[(pa >>> 5) & this.dIdx] === (pa | 63) && (pa & 63) !== 63) this.dHits++;
+        else this.writeMore(pa, 2);
         this.ramView.setUint16(pa, val, true);
         return;
       }
@@ -199,8 +199,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        this.wr(pa);
-        if ((pa & 63) > 60) this.miss(pa + 3, WRITE);
+        if (this.df[(pa >>> 5) & this.dIdx] === (pa | 63) && (pa & 63) <= 60) this.dHits++;
+        else this.writeMore(pa, 4);
         this.ramView.setInt32(pa, val, true);
         return;
       }
@@ -246,8 +246,8 @@ export class TimedCore extends Core {
   }
 
   private fetchLine(p: number): void {
-    const s = (p >>> 6) & this.iMask, tag = p | 63;
-    if (this.ff[s] === tag || hitF2(this.ff, this.ff2, s, tag)) this.iHits++;
+    const f = this.ff, i = (p >>> 5) & this.iIdx, tag = p | 63;
+    if (f[i] === tag || hitW2(f, i, tag)) this.iHits++;
     else this.cycles += this.mh.access(this.id, p, FETCH);
   }
 

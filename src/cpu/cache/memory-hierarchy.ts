@@ -49,12 +49,14 @@
  * core's level-1 entry. That is exact for LRU and tree-PLRU because, with two lines x, y used in turn,
  * the state after "... x y x y" equals the state after "... x y" (cache-level.ts), so one touch always
  * catches up: sync (syncD / syncI) applies it when the level-1 line is the set's mru2 line. sync runs
- * before anything reads or changes a set's replacement state or lines: at the start of access() for the
- * accessing core's set, before another core's access invalidates, downgrades or back-invalidates a line
- * in it (while the line still has its tag), and before WBINVD/INVD and probe(). Between a sync and the
- * refresh of the filters the model and the filters may disagree, so no sync may run there for that set
- * (access() calls none: its snoops sync only the other cores' sets, and a back-invalidation of its own
- * core's lines can only happen in lower(), before the fill).
+ * before anything reads or changes a set's replacement state or lines: at the start of access() for
+ * the accessing core's set; before another core's access invalidates, downgrades or back-invalidates a
+ * line in it (while the line still has its tag); before probe(); and before WBINVD/INVD (for the
+ * replacement state that probe() shows: costs could not tell, as every way of a flushed set is refilled,
+ * and so touched, before any victim is chosen). Between a sync and the refresh of the filters the model
+ * and the filters may disagree, so no sync may run there for that set (access() runs none: its snoops
+ * sync only other cores' sets, and a back-invalidation of its own core's lines can only happen in
+ * lower(), before the fill).
  *
  * Leaves out: hardware prefetchers, the store buffer and fill buffers (misses are serialised), memory
  * types other than WB (MTRRs/PAT), CR0.NW, bandwidth and queueing, snoop latency differences between
@@ -113,6 +115,9 @@ const FOUND = 1, FOUND_MODIFIED = 2;
 
 export class MemoryHierarchy {
   readonly views: CoreCacheView[];
+  /** Every core's filter entries (core-cache-view.ts) at 2 * global L1 set; the views are windows on them. */
+  private readonly dFilters: Int32Array;
+  private readonly iFilters: Int32Array;
   readonly coreCount: number;
   readonly closCount: number;
   readonly l1i: CacheLevel;
@@ -186,8 +191,13 @@ export class MemoryHierarchy {
     }
     this.directory = this.inclusiveL3 && this.l3!.instances === 1 && this.l2.instances <= 32 && options.directory !== false;
     this.sharers = new Int32Array(this.directory ? this.l3!.tags.length : 0);
+    this.dFilters = new Int32Array(2 * this.l1d.totalSets);
+    this.iFilters = new Int32Array(2 * this.l1i.totalSets);
     this.views = [];
-    for (let k = 0; k < coreCount; k++) this.views.push(new CoreCacheView(k, this.l1d.setsPerInstance, this.l1i.setsPerInstance));
+    for (let k = 0; k < coreCount; k++) {
+      const d = 2 * this.l1d.setsPerInstance, i = 2 * this.l1i.setsPerInstance;
+      this.views.push(new CoreCacheView(k, this.dFilters.subarray(k * d, (k + 1) * d), this.iFilters.subarray(k * i, (k + 1) * i)));
+    }
     this.ownerOf = new Uint8Array(coreCount);
     for (let k = 0; k < coreCount; k++) this.ownerOf[k] = k;
     const clos = options.closCount ?? 16;
@@ -221,7 +231,7 @@ export class MemoryHierarchy {
     if (kind === ACCESS_FETCH) return this.fetch(core, line);
     const l1 = this.l1d;
     const set = core * l1.setsPerInstance + (line & l1.setMask);
-    this.syncD(core, set);
+    this.syncD(set);
     const way = l1.find(set, line);
     const lc = this.counters.level;
     const cb = (core * 4 + LEVEL_L1D) * 4;
@@ -237,7 +247,7 @@ export class MemoryHierarchy {
           l1.state[e] = MODIFIED;
         }
       }
-      this.refreshD(core, set);
+      this.refreshD(set);
       return 0;
     }
     lc[cb + F_MISSES]++;
@@ -251,7 +261,7 @@ export class MemoryHierarchy {
       const st = write ? MODIFIED : this.sharedElsewhere ? SHARED : EXCLUSIVE;
       this.fill(LEVEL_L1D, l1, set, core, line, st, l1.allWays);
     }
-    this.refreshD(core, set);
+    this.refreshD(set);
     if (modifiedElsewhere) {
       this.counters.extra[core * 3 + X_TRANSFERS]++;
       cost += this.transferCycles;
@@ -262,14 +272,14 @@ export class MemoryHierarchy {
   private fetch(core: number, line: number): number {
     const l1 = this.l1i;
     const set = core * l1.setsPerInstance + (line & l1.setMask);
-    this.syncI(core, set);
+    this.syncI(set);
     const way = l1.find(set, line);
     const lc = this.counters.level;
     const cb = (core * 4 + LEVEL_L1I) * 4;
     if (way >= 0) {
       lc[cb + F_HITS]++;
       l1.touch(set, way);
-      this.refreshI(core, set);
+      this.refreshI(set);
       return 0;
     }
     lc[cb + F_MISSES]++;
@@ -279,7 +289,7 @@ export class MemoryHierarchy {
     const level = this.lower(core, line, false, e3);
     let cost = level === LEVEL_L2 ? this.l2CostI : level === LEVEL_L3 ? this.l3CostI : this.memCostI;
     if (!cd) this.fill(LEVEL_L1I, l1, set, core, line, SHARED, l1.allWays);
-    this.refreshI(core, set);
+    this.refreshI(set);
     if (modifiedElsewhere) {
       this.counters.extra[core * 3 + X_TRANSFERS]++;
       cost += this.transferCycles;
@@ -419,16 +429,16 @@ export class MemoryHierarchy {
         const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
         const wd = l1d.find(sd, line);
         if (wd >= 0) {
-          this.syncD(k, sd);
+          this.syncD(sd);
           this.dropBack(LEVEL_L1D, l1d, sd * l1d.ways + wd, evictor, evOwner);
-          this.refreshD(k, sd);
+          this.refreshD(sd);
         }
         const si = k * l1i.setsPerInstance + (line & l1i.setMask);
         const wi = l1i.find(si, line);
         if (wi >= 0) {
-          this.syncI(k, si);
+          this.syncI(si);
           this.dropBack(LEVEL_L1I, l1i, si * l1i.ways + wi, evictor, evOwner);
-          this.refreshI(k, si);
+          this.refreshI(si);
         }
       }
       const s2 = l2.setOf(i, line);
@@ -503,22 +513,22 @@ export class MemoryHierarchy {
     const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
     const wd = l1d.find(sd, line);
     if (wd >= 0) {
-      this.syncD(k, sd);
+      this.syncD(sd);
       const e = sd * l1d.ways + wd;
       r = l1d.state[e] === MODIFIED ? FOUND | FOUND_MODIFIED : FOUND;
       l1d.tags[e] = -1;
       l1d.state[e] = INVALID;
-      this.refreshD(k, sd);
+      this.refreshD(sd);
     }
     const si = k * l1i.setsPerInstance + (line & l1i.setMask);
     const wi = l1i.find(si, line);
     if (wi >= 0) {
-      this.syncI(k, si);
+      this.syncI(si);
       const e = si * l1i.ways + wi;
       r |= FOUND;
       l1i.tags[e] = -1;
       l1i.state[e] = INVALID;
-      this.refreshI(k, si);
+      this.refreshI(si);
     }
     return r;
   }
@@ -529,14 +539,14 @@ export class MemoryHierarchy {
     const sd = k * l1d.setsPerInstance + (line & l1d.setMask);
     const wd = l1d.find(sd, line);
     if (wd >= 0) {
-      this.syncD(k, sd);
+      this.syncD(sd);
       const e = sd * l1d.ways + wd;
       const st = l1d.state[e];
       if (st === MODIFIED) {
         l1d.state[e] = SHARED;
         this.counters.level[(requester * 4 + LEVEL_L1D) * 4 + F_WRITEBACKS]++;
         this.writeBackBelow(LEVEL_L1D, k, line);
-        this.refreshD(k, sd);
+        this.refreshD(sd);
         return FOUND | FOUND_MODIFIED;
       }
       if (st === EXCLUSIVE) l1d.state[e] = SHARED;
@@ -573,12 +583,11 @@ export class MemoryHierarchy {
   // Filters (core-cache-view.ts)
 
   /**
-   * Apply the touch the filters of `core` owe the model in L1D `set` (see the header): the core's level-1
-   * line is the true MRU; when it is the model's mru2 line, a level-2 hit swapped it in unseen.
+   * Apply the touch the filters owe the model in L1D `set` (global; see the header): the level-1 line is
+   * the true MRU; when it is the model's mru2 line, a level-2 hit swapped it in unseen.
    */
-  private syncD(core: number, set: number): void {
-    const v = this.views[core];
-    const f = v.readFilter[set & v.dSetMask];
+  private syncD(set: number): void {
+    const f = this.dFilters[set << 1];
     if (f === 0) return;
     const l1 = this.l1d;
     const w2 = l1.mru2[set];
@@ -586,9 +595,8 @@ export class MemoryHierarchy {
   }
 
   /** syncD for the L1I and the fetch filters. */
-  private syncI(core: number, set: number): void {
-    const v = this.views[core];
-    const f = v.fetchFilter[set & v.iSetMask];
+  private syncI(set: number): void {
+    const f = this.iFilters[set << 1];
     if (f === 0) return;
     const l1 = this.l1i;
     const w2 = l1.mru2[set];
@@ -598,50 +606,40 @@ export class MemoryHierarchy {
   /** Sync every L1D and L1I set of `core` (before a whole-cache operation). */
   private syncAll(core: number): void {
     const d = this.l1d.setsPerInstance, i = this.l1i.setsPerInstance;
-    for (let s = core * d; s < (core + 1) * d; s++) this.syncD(core, s);
-    for (let s = core * i; s < (core + 1) * i; s++) this.syncI(core, s);
+    for (let s = core * d; s < (core + 1) * d; s++) this.syncD(s);
+    for (let s = core * i; s < (core + 1) * i; s++) this.syncI(s);
   }
 
-  /** Both filter levels of `core` for L1D `set`, from the set's mru and mru2 ways. */
-  private refreshD(core: number, set: number): void {
+  /** Both filter levels of L1D `set` (global), from the set's mru and mru2 ways (core-cache-view.ts). */
+  private refreshD(set: number): void {
     const l1 = this.l1d;
-    const v = this.views[core];
-    const local = set & v.dSetMask;
     const base = set * l1.ways;
-    let r = 0, w = 0, r2 = 0, w2 = 0;
+    let f1 = 0, f2 = 0;
     const m = l1.mru[set];
     if (m !== NO_WAY) {
       const st = l1.state[base + m];
-      if (st !== INVALID) {
-        r = (l1.tags[base + m] << LINE_SHIFT) | 63;
-        if (st === MODIFIED) w = r;
-      }
+      if (st !== INVALID) f1 = (l1.tags[base + m] << LINE_SHIFT) | (st === MODIFIED ? 63 : 62);
     }
     const m2 = l1.mru2[set];
     if (m2 !== NO_WAY) {
       const st = l1.state[base + m2];
-      if (st !== INVALID) {
-        r2 = (l1.tags[base + m2] << LINE_SHIFT) | 63;
-        if (st === MODIFIED) w2 = r2;
-      }
+      if (st !== INVALID) f2 = (l1.tags[base + m2] << LINE_SHIFT) | (st === MODIFIED ? 63 : 62);
     }
-    v.readFilter[local] = r;
-    v.writeFilter[local] = w;
-    v.readFilter2[local] = r2;
-    v.writeFilter2[local] = w2;
+    this.dFilters[set << 1] = f1;
+    this.dFilters[(set << 1) + 1] = f2;
   }
 
-  private refreshI(core: number, set: number): void {
+  /** Both fetch-filter levels of L1I `set` (global). */
+  private refreshI(set: number): void {
     const l1 = this.l1i;
-    const v = this.views[core];
     const base = set * l1.ways;
-    let val = 0, val2 = 0;
+    let f1 = 0, f2 = 0;
     const m = l1.mru[set];
-    if (m !== NO_WAY && l1.state[base + m] !== INVALID) val = (l1.tags[base + m] << LINE_SHIFT) | 63;
+    if (m !== NO_WAY && l1.state[base + m] !== INVALID) f1 = (l1.tags[base + m] << LINE_SHIFT) | 63;
     const m2 = l1.mru2[set];
-    if (m2 !== NO_WAY && l1.state[base + m2] !== INVALID) val2 = (l1.tags[base + m2] << LINE_SHIFT) | 63;
-    v.fetchFilter[set & v.iSetMask] = val;
-    v.fetchFilter2[set & v.iSetMask] = val2;
+    if (m2 !== NO_WAY && l1.state[base + m2] !== INVALID) f2 = (l1.tags[base + m2] << LINE_SHIFT) | 63;
+    this.iFilters[set << 1] = f1;
+    this.iFilters[(set << 1) + 1] = f2;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -815,8 +813,8 @@ export class MemoryHierarchy {
     const inst = level === "l1i" || level === "l1d" ? core : level === "l2" ? this.l2Inst[core] : this.l3Inst[core];
     const set = lvl.setOf(inst, line);
     // The replacement state the model shows must include the touch the core's filters may owe it.
-    if (lvl === this.l1d) this.syncD(core, set);
-    else if (lvl === this.l1i) this.syncI(core, set);
+    if (lvl === this.l1d) this.syncD(set);
+    else if (lvl === this.l1i) this.syncI(set);
     const way = lvl.find(set, line);
     if (way < 0) return null;
     const e = set * lvl.ways + way;

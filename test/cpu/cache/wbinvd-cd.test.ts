@@ -63,7 +63,7 @@ describe("WBINVD", () => {
     expect(h.wbinvd(0)).toBe(2000 + 2 * 16);
     expect(h.probe(1, "l1d", B)).toBeNull();
     expect(h.probe(0, "l3", A)).toBeNull();
-    expect(h.views[1].readFilter.every((x) => x === 0)).toBe(true);
+    expect(h.views[1].dFilter.every((x) => x === 0)).toBe(true);
   });
 });
 
