@@ -158,7 +158,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize) {
-        if ((this.df[(pa >>> 5) & this.dIdx] | 1) === (pa | 63) && (pa & 63) <= 60) this.dHits++;
+        const d = this.df, i = (pa >>> 5) & this.dIdx, tag = pa | 63;
+        if ((pa & 63) <= 60 && ((d[i] | 1) === tag || hitR2(d, i, tag))) this.dHits++;
         else this.readMore(pa, 4, 0);
         return this.ramView.getInt32(pa, true);
       }
@@ -199,7 +200,8 @@ export class TimedCore extends Core {
     if (e !== 0 && (lin & 0xfff) <= 0xffc) {
       const pa = (e ^ lin ^ 1) >>> 0;
       if (pa < this.ramSize && this.pageFlags[pa >>> 12] === 0) {
-        if (this.df[(pa >>> 5) & this.dIdx] === (pa | 63) && (pa & 63) <= 60) this.dHits++;
+        const d = this.df, i = (pa >>> 5) & this.dIdx, tag = pa | 63;
+        if ((pa & 63) <= 60 && (d[i] === tag || hitW2(d, i, tag))) this.dHits++;
         else this.writeMore(pa, 4);
         this.ramView.setInt32(pa, val, true);
         return;
