@@ -98,9 +98,10 @@ export class TimedCore extends Core {
   }
 
   /**
-   * A read of `size` bytes at `pa` (kind READ or WALK) that the inline level-1 check did not settle: the
-   * level-2 filter, else the model; and the second line of a line-crossing access. Kept out of the fast
-   * paths so that they stay small enough for V8 to inline them into the compiled blocks.
+   * A read of `size` bytes at `pa` (kind READ or WALK) that the inline filter check did not settle: the
+   * filters, else the model; and the second line of a line-crossing access. Kept out of the fast paths
+   * so that they stay small enough for V8 to inline them into the compiled blocks (whose inlining budget
+   * they share with the instruction handlers).
    */
   private readMore(pa: number, size: number, kind: number): void {
     const d = this.df, i = (pa >>> 5) & this.dIdx, tag = pa | 63;
@@ -125,7 +126,9 @@ export class TimedCore extends Core {
     this.writeMore(pa, size);
   }
 
-  // ---- the fast paths of core-state.ts with the cache check added: the level-1 filter inline ----
+  // ---- the fast paths of core-state.ts with the cache check added inline: both filter levels for 32-bit
+  // accesses (the hot case: a level-2 hit is every access of a loop that uses two lines of one set in
+  // turn), level 1 for 8/16-bit ones; the rest through readMore / writeMore ----
 
   override read8(lin: number): number {
     const e = this.tlbR[lin >>> 12];
