@@ -1,9 +1,10 @@
 /**
  * The core side of the two-level L1 filters (core-cache-view.ts): what a core does with an access before
- * it calls MemoryHierarchy.access(). One copy of the logic, used by TimedCore (the array functions, on
- * its own reference to the view's arrays), by the filter tests and by the cache-model bench (the view
- * functions). Follows the MESI rule the filters rest on (SDM Vol. 3A 11.4: a read hit in M/E/S and a
- * write hit in M change no line state); a simulator device, not hardware.
+ * it calls MemoryHierarchy.access(). The level-2 hit with its swap is here once, used by TimedCore (which
+ * writes the one-line level-1 comparison inline in its fast paths, on its own reference to the view's
+ * arrays), by the filter tests and by the cache-model bench (the view functions, level 1 included).
+ * Follows the MESI rule the filters rest on (SDM Vol. 3A 11.4: a read hit in M/E/S and a write hit in M
+ * change no line state); a simulator device, not hardware.
  *
  * `i` is the index of a set's level-1 entry: 2 * set, i.e. (pa >>> 5) & (setMask << 1); `tag` is pa | 63.
  * A level-1 hit is (f[i] | 1) === tag for a data read, f[i] === tag for a data write or a fetch; the
