@@ -247,6 +247,13 @@ export class TimedCore extends Core {
       for (let p = b.pa & ~63; p <= (b.pa | 0xfff); p += 64) this.fetchLine(p);
       for (let p = b.pa2; p <= b.endPa; p += 64) this.fetchLine(p);
     }
+    // A fetch miss that carries the core past its run's limit: the first instruction now starts at or after
+    // the limit, so it waits for the next turn (its line is in the cache by then; the run loop checked the
+    // limit before the fetch, so only a miss gets here).
+    if (this.cycles >= this.limit) {
+      this.brk |= BRK_EXTERNAL;
+      return;
+    }
     super.execBlock(b, n);
   }
 
