@@ -98,6 +98,8 @@ export class Core extends CoreState {
   readonly bsp: boolean;
   /** In the wait-for-SIPI state after INIT (application processors; SDM 8.4.2, 9.1 Table 9-1). */
   waitingForSipi = false;
+  /** The cycle limit of the current run() (fetch faults at or past it wait for the next turn). */
+  private runLimit = Infinity;
   /** The block being executed (for now(): the exact time of the instruction at EIP), else null. */
   private curBlock: Block | null = null;
 
@@ -208,6 +210,7 @@ export class Core extends CoreState {
    */
   run(budget: number, cycleLimit = Infinity): StopReason {
     const stopAt = this.icount + budget;
+    this.runLimit = cycleLimit;
     let prev: Block | null = null;
     if (this.shutdown) return "shutdown";
     // Whether the next boundary needs the slow path. Everything that can make it true also sets c.brk
@@ -232,14 +235,18 @@ export class Core extends CoreState {
         continue;
       }
       const left = stopAt - this.icount;
-      if (left <= 0 || this.cycles >= cycleLimit) return "budget";
+      if (left <= 0) return "budget";
       const b = this.fetchBlock(prev);
       if (b === null) {
         prev = null;
         continue;
       }
       let n = left < b.insns.length ? left : b.insns.length;
-      if (this.cycles + b.cost > cycleLimit) n = this.insnsBefore(b, n, cycleLimit);
+      // Near the cycle limit (rare): run only the instructions that start before it, none at or after.
+      if (this.cycles + b.cost > cycleLimit) {
+        if (this.cycles >= cycleLimit) return "budget";
+        n = this.insnsBefore(b, n, cycleLimit);
+      }
       this.execBlock(b, n);
       prev = b;
     }
@@ -333,6 +340,12 @@ export class Core extends CoreState {
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       this.brk |= Brk.REFETCH;
+      // At or past the run's cycle limit the boundary belongs to the next turn, where a pending
+      // interrupt comes before this fetch fault (SDM Vol. 3A 6.9: priority 5 before 7); the fetch is retried.
+      if (this.cycles >= this.runLimit) {
+        this.brk |= Brk.EXTERNAL;
+        return null;
+      }
       this.raise(e.vector, e.errorCode, this.eip);
       return null;
     }

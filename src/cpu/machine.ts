@@ -244,6 +244,7 @@ export class Machine implements SystemBus {
    */
   run(until: Tick, maxInsns = Infinity, afterWindow?: () => void): MachineStop {
     const cores = this.cores;
+    const limited = maxInsns !== Infinity;
     while (this.now < until) {
       const next = this.queue.nextTick();
       let end = Math.min(until, this.now + this.quantumCycles);
@@ -264,7 +265,7 @@ export class Machine implements SystemBus {
             return "shutdown";
           }
           if (stop !== "halt") anyRan = true;
-          if (this.totalInsns() >= maxInsns) {
+          if (limited && this.totalInsns() >= maxInsns) {
             afterWindow?.();
             return "max-insns";
           }
@@ -318,10 +319,11 @@ export class Machine implements SystemBus {
     this.running = core;
     try {
       for (;;) {
-        const left = maxInsns - this.totalInsns();
-        const why = core.run(left === Infinity ? Number.MAX_SAFE_INTEGER : left, this.windowEnd);
+        const left = maxInsns === Infinity ? Number.MAX_SAFE_INTEGER : maxInsns - this.totalInsns();
+        const why = core.run(left, this.windowEnd);
         if (why !== "budget") return why;
-        if (core.cycles >= this.windowEnd || left <= 0 || this.totalInsns() >= maxInsns) return "budget";
+        if (core.cycles >= this.windowEnd || left <= 0) return "budget";
+        if (maxInsns !== Infinity && this.totalInsns() >= maxInsns) return "budget";
         // Stopped early: the window was shortened (an event scheduled for sooner); go on to the new end.
       }
     } finally {
