@@ -139,7 +139,8 @@ describe("timed core: sharing a level between cores (issue 4: thrashing, and CAT
       h.setClos(0, 1);
       h.setClos(1, 2);
     }
-    while (!m.core.halted) m.run(m.now + 10_000_000);
+    for (let k = 0; k < 100 && !m.core.halted; k++) m.run(m.now + 10_000_000);
+    expect(m.core.halted).toBe(true); // bounded: a model bug must fail the test, not hang it
     return m.caches!.stats().cores[0].l2.misses;
   }
 
