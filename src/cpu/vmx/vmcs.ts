@@ -39,6 +39,10 @@
  * identifier, CPL, current-VMCS validity): they do that before calling in, and turn the results below into
  * VMfailValid(12) / VMfailValid(13).
  *
+ * One VmcsCache per logical processor. The same VMCS active on two processors at once is what SDM 24.11.1
+ * forbids (software must VMCLEAR it on the first before VMPTRLD on the second); here each processor then has
+ * its own copy and the last write-back wins.
+ *
  * Leaves out: shadow VMCSs (VMREAD/VMWRITE through the link pointer), VMCS-shadowing bitmaps, 64-bit-mode
  * operand widths (the model's host is 32-bit: VMREAD/VMWRITE move 32 bits), a limit on the number of
  * active VMCSs, and any cycle cost (callers charge accesses; fieldAddress gives the memory address a slot
