@@ -16,6 +16,13 @@
  * - The modelled processor does not support Intel 64 (CPUID has no LM; IA-32e is out of scope), so every
  *   control the SDM says must be 0 on such processors is not allowed: CR8-load/CR8-store exiting (Table
  *   24-6; Bochs offers them only with long mode), host address-space size (Table 24-10), IA-32e mode guest.
+ *   "Use TPR shadow" is offered (early SDMs tied it to Intel 64 too, when MOV CR8 was its only use; with
+ *   "virtualize APIC accesses" it works in 32-bit mode). On Merom, which has no secondary controls, it can
+ *   never take effect in this model.
+ * - CR0_FIXED0/1 and CR4_FIXED0 are the hardware's; CR4_FIXED1 keeps only the CR4 bits the core implements
+ *   (control-registers.ts CR4_IMPLEMENTED) plus VMXE. BASIC bit 54 (INS/OUTS instruction information) and
+ *   MISC bits 5, 29 and 30 are the hardware's per generation: the exit, VMWRITE and injection code must
+ *   follow them.
  * - No SMM: entry to SMM, deactivate dual-monitor treatment, BASIC bit 49 (dual-monitor support), MISC
  *   bits 15 and 28 and the MSEG revision are 0. No Intel PT (MISC bit 14, the "conceal VMX from PT"
  *   controls), no perfmon global control, no MPX (BNDCFGS controls).
