@@ -153,7 +153,9 @@ export class Machine implements SystemBus {
     this.idleCycles = cores.map(() => 0);
     this.clock = new MachineClock(this);
     this.apicBus = new ApicBus({ clock: this.clock, latencyCycles: this.profile?.ipiLatencyCycles ?? 0 });
+    // The profile's CPUID identity, with or without a local APIC (CPUID.1:EDX.APIC says which).
     const identity = this.profile !== null ? identityForProfile(this.profile, opts.apic ?? true) : null;
+    if (identity !== null) for (const core of cores) setCpuIdentity(core, identity);
     this.lapics = (opts.apic ?? true) ? cores.map((core) => this.attachApic(core, identity)) : [];
     this.queue.onScheduled = (tick) => this.eventScheduled(tick);
   }
@@ -161,7 +163,6 @@ export class Machine implements SystemBus {
   /** Give `core` its local APIC (SDM Vol. 3A 10.4): INTR, NMI, INIT and SIPI go to the core, the core's
    * interrupt acknowledge to the APIC, and the APIC's page answers the core's accesses at its base. */
   private attachApic(core: Core, identity: CpuIdentity | null): LocalApic {
-    if (identity !== null) setCpuIdentity(core, identity);
     const lapic = new LocalApic({
       id: core.id,
       clock: this.clock,

@@ -129,18 +129,21 @@ export function runBoard(board: BareMetalBoard, opts: RunLoopOptions, notes: str
   const maxInsns = opts.maxInsns;
   const result = (status: number, stop: ExecStop) => boardResult(board, notes, status, stop, boot);
   const retain = opts.retainOutput ?? true;
-  let flushed = 0;
   let postFlushed = 0;
-  let serialFlushed = 0;
+  /** Hand what `log` gained since the last call to `sink`, then forget it unless output is retained. */
+  const streamer = (log: BareMetalBoard["debugcon"], sink?: (chunk: Uint8Array) => void) => {
+    let done = 0;
+    return () => {
+      if (sink && log.length > done) sink(log.slice(done));
+      if (retain) done = log.length;
+      else log.clear();
+    };
+  };
+  const flushDebugcon = streamer(board.debugcon, opts.onOutput);
+  const flushSerial = streamer(board.serial, opts.onSerial);
   const flush = () => {
-    const log = board.debugcon;
-    if (opts.onOutput && log.length > flushed) opts.onOutput(log.slice(flushed));
-    if (retain) flushed = log.length;
-    else log.clear();
-    const serial = board.serial;
-    if (opts.onSerial && serial.length > serialFlushed) opts.onSerial(serial.slice(serialFlushed));
-    if (retain) serialFlushed = serial.length;
-    else serial.clear();
+    flushDebugcon();
+    flushSerial();
     const codes = board.postCodes;
     if (opts.onPostCode) for (let k = postFlushed; k < codes.length; k++) opts.onPostCode(codes[k].port, codes[k].code);
     if (retain) postFlushed = codes.length;

@@ -60,12 +60,13 @@ export const VGA_ROM = "/usr/share/vgabios/vgabios.bin";
 export const INSTALL_HINT =
   "install Bochs and NASM: apt-get install bochs bochs-term bochsbios vgabios nasm (.ci/run does this)";
 
-export function bochsrc(romPath: string): string {
+/** The bochsrc of the system kernels: `cpus` processors (the SMP kernel uses 4). */
+export function bochsrc(romPath: string, cpus = 1): string {
   return [
     `megs: ${SYSTEM_RAM_MIB}`,
     `romimage: file=${romPath}`,
     `vgaromimage: file=${VGA_ROM}`,
-    "cpu: model=p2_klamath, count=1, reset_on_triple_fault=0",
+    `cpu: model=p2_klamath, count=${cpus}, reset_on_triple_fault=0`,
     "display_library: term",
     "port_e9_hack: enabled=1",
     "speaker: enabled=0",

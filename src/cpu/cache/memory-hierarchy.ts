@@ -587,20 +587,12 @@ export class MemoryHierarchy {
    * the true MRU; when it is the model's mru2 line, a level-2 hit swapped it in unseen.
    */
   private syncD(set: number): void {
-    const f = this.dFilters[set << 1];
-    if (f === 0) return;
-    const l1 = this.l1d;
-    const w2 = l1.mru2[set];
-    if (w2 !== NO_WAY && l1.tags[set * l1.ways + w2] === f >>> LINE_SHIFT) l1.touch(set, w2);
+    syncSet(this.l1d, this.dFilters, set);
   }
 
   /** syncD for the L1I and the fetch filters. */
   private syncI(set: number): void {
-    const f = this.iFilters[set << 1];
-    if (f === 0) return;
-    const l1 = this.l1i;
-    const w2 = l1.mru2[set];
-    if (w2 !== NO_WAY && l1.tags[set * l1.ways + w2] === f >>> LINE_SHIFT) l1.touch(set, w2);
+    syncSet(this.l1i, this.iFilters, set);
   }
 
   /** Sync every L1D and L1I set of `core` (before a whole-cache operation). */
@@ -820,4 +812,13 @@ export class MemoryHierarchy {
     const e = set * lvl.ways + way;
     return { state: lvl.state[e], mru: lvl.mru[set] === way, owner: lvl.owner[e], set, way };
   }
+}
+
+/** The deferred touch of one L1 set (syncD / syncI): the level-1 filter line is the true MRU; when it is
+ * the model's mru2 line, a level-2 filter hit swapped it in unseen. */
+function syncSet(l1: CacheLevel, filters: Int32Array, set: number): void {
+  const f = filters[set << 1];
+  if (f === 0) return;
+  const w2 = l1.mru2[set];
+  if (w2 !== NO_WAY && l1.tags[set * l1.ways + w2] === f >>> LINE_SHIFT) l1.touch(set, w2);
 }

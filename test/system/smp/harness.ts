@@ -22,7 +22,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { SYSTEM_RAM_MIB, VGA_ROM } from "../bochs.ts";
+import { bochsrc } from "../bochs.ts";
 import { SMP_DIR } from "./build.ts";
 
 export const ROOT = resolve(SMP_DIR, "../../..");
@@ -111,19 +111,7 @@ export function runQemu(elf: Uint8Array, opts: QemuOptions = {}): Promise<RunRes
 // ---- Bochs ----
 
 export function bochsSmpRc(romPath: string, cpus = CPUS): string {
-  return [
-    `megs: ${SYSTEM_RAM_MIB}`,
-    `romimage: file=${romPath}`,
-    `vgaromimage: file=${VGA_ROM}`,
-    `cpu: model=p2_klamath, count=${cpus}, reset_on_triple_fault=0`,
-    "display_library: term",
-    "port_e9_hack: enabled=1",
-    "speaker: enabled=0",
-    "log: -",
-    "panic: action=fatal",
-    "error: action=report",
-    "",
-  ].join("\n");
+  return bochsrc(romPath, cpus);
 }
 
 const BOCHS_START = /^(?:\(\d+\) \[0x0*fffffff0\] f000:fff0 .*\n)+/m;
