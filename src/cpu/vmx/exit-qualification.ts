@@ -4,10 +4,10 @@
  * SGDT, LLDT/LTR/SLDT/STR, VMCLEAR/VMPTRLD/VMPTRST/VMXON and VMREAD/VMWRITE), and the interruption-information
  * format shared by the VM-entry interruption-information field (24.8.3, Table 24-13), the VM-exit
  * interruption-information field (24.9.2 Table 24-15, 27.2.2) and the IDT-vectoring information field
- * (24.9.3 Table 24-16, 27.2.3). Table numbers follow the SDM edition of 2016 (order no. 325462-060; the
- * xem.github.io/minix86 copy), where INS/OUTS is Table 27-8, INVEPT/INVPCID/INVVPID 27-9, LIDT.. 27-10,
- * LLDT.. 27-11, VMCLEAR.. 27-13 and VMREAD/VMWRITE 27-14; other editions shift them by one or two, so the
- * comments below name each table by its title too.
+ * (24.9.3 Table 24-16, 27.2.3). Table numbers follow the Vol. 3C copy at xem.github.io/minix86 (chapter 27
+ * "VM Exits"), where INVEPT/INVPCID/INVVPID is Table 27-9, LIDT.. 27-10, LLDT.. 27-11, VMCLEAR.. 27-13 and
+ * VMREAD/VMWRITE 27-14, INS/OUTS the table before them (27-8); other editions shift them by one or more
+ * (INS/OUTS 27-9, INVEPT/INVVPID 27-12 in newer ones), so the comments below name each table by its title.
  *
  * Encoders take the fields they need of a decoded instruction (an Insn-shaped object: src/cpu/insn.ts, so
  * tests can pass plain objects) plus run-time values (port, source data), and return the 32-bit value as an
@@ -15,12 +15,14 @@
  * CS=1, SS=2, DS=3, FS=4, GS=5), which are also the model's (registers.ts). ZERO_REG (8) in Insn.base /
  * Insn.index means "none" and becomes the field's invalid bit.
  *
- * Bits the SDM calls undefined are written as 0, following Bochs (cpu/vmexit.cc gen_instruction_info):
- * the scaling of an operand without an index, the index/base fields when invalid, Reg1 of a memory form,
- * the address size and segment of a register form, and the segment of INS (whose ES:EDI operand is fixed;
- * ES is encoding 0 anyway). For 16-bit addressing the single-register forms [SI] and [DI] are reported with
- * SI/DI as the base register and no index, as Bochs does (Resolve16BaseReg); the SDM does not say, and the
- * sum base + index * scale + displacement is the same either way.
+ * Bits the SDM calls undefined are written as 0, as Bochs does (cpu/vmexit.cc gen_instruction_info): the
+ * scaling of an operand without an index, the index/base fields when invalid, Reg1 of a memory form, the
+ * address size and segment of a register form. The segment of INS is undefined too; Bochs writes the
+ * instruction's default DS there, we write 0, which is ES, the segment INS actually uses.
+ *
+ * For 16-bit addressing the single-register forms [SI] and [DI] are reported with SI/DI as the base
+ * register and no index, as Bochs does (Resolve16BaseReg); the SDM does not say, and the sum base +
+ * index * scale + displacement is the same either way.
  *
  * The displacement qualification of the VMX and descriptor-table instructions is the displacement field
  * sign-extended to 32 bits (a 16-bit displacement too), 0 for a register operand (27.2.1).

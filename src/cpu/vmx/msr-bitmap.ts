@@ -59,9 +59,13 @@ export function msrAccessExits(
   write: boolean,
 ): boolean {
   if ((procControls & PROC_USE_MSR_BITMAPS) === 0) return true;
-  const quarter = msrBitmapQuarter(msr, write);
-  if (quarter < 0) return true;
-  const n = msr & 0x1fff;
+  // Range test on the int32 view (C0000000H-C0001FFFH are negative), so no heap numbers on this path.
+  const hi = msr | 0;
+  let quarter: number;
+  if ((hi & ~0x1fff) === 0) quarter = write ? MSR_BITMAP_WRITE_LOW : MSR_BITMAP_READ_LOW;
+  else if ((hi & ~0x1fff) === (MSR_HIGH_FIRST | 0)) quarter = write ? MSR_BITMAP_WRITE_HIGH : MSR_BITMAP_READ_HIGH;
+  else return true;
+  const n = hi & 0x1fff;
   return ((mem.read32(msrBitmap + quarter + ((n >>> 5) << 2)) >>> (n & 31)) & 1) !== 0;
 }
 

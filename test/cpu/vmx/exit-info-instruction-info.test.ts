@@ -12,7 +12,8 @@
  * and the VMREAD/VMWRITE/INVEPT pages for which operand is ModRM.reg; segment and register numbers of
  * 27.2.5 (ES 0 .. GS 5, EAX 0 .. EDI 7).
  * Bochs cpu/vmexit.cc gen_instruction_info is the reference for the bits the SDM leaves undefined (written
- * 0) and for 16-bit [SI]/[DI] being reported as a base register (Bochs Resolve16BaseReg).
+ * 0; for INS's undefined segment we write 0 = ES where Bochs writes DS) and for 16-bit [SI]/[DI] being
+ * reported as a base register (Bochs Resolve16BaseReg).
  * Each instruction is decoded by the project's decoder from NASM's bytes (the VMX ones with their opcode
  * replaced by MOV's 8B, which decodes ModRM/SIB/displacement identically: see exit-info-ram.ts); the
  * listings are re-checked against nasm when it is installed. Expected values are hand-computed field by
