@@ -42,9 +42,15 @@ export const CR0_DEFINED =
  */
 export const CR4_IMPLEMENTED = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.MCE | Cr4.PGE | Cr4.PCE;
 
+/** PG, NE, PE: IA32_VMX_CR0_FIXED0 of every VMX processor the model describes (vmx-capabilities.ts). */
+const CR0_VMX_FIXED1 = (Cr0.PG | Cr0.NE | Cr0.PE) | 0;
+
 /** Load CR0 as MOV CR0 / LMSW do: validate, then store (reserved bits dropped, ET set). */
 export function writeCr0(c: CoreState, value: number): void {
   const v = (value & CR0_DEFINED) | Cr0.ET;
+  // In VMX root operation PE, NE and PG are fixed to 1 (IA32_VMX_CR0_FIXED0, SDM Vol. 3C 23.8); in non-root
+  // operation vmx/nonroot-instructions.ts has checked the guest's fixed bits.
+  if (c.vmx !== null && c.vmx.on && !c.nonRoot && (v & CR0_VMX_FIXED1) !== CR0_VMX_FIXED1) fault(Vector.GP, 0);
   if ((v & Cr0.PG) !== 0 && (v & Cr0.PE) === 0) fault(Vector.GP, 0);
   if ((v & Cr0.NW) !== 0 && (v & Cr0.CD) === 0) fault(Vector.GP, 0);
   const changed = c.cr0 ^ v;
@@ -62,7 +68,10 @@ export function writeCr3(c: CoreState, value: number): void {
 }
 
 export function writeCr4(c: CoreState, value: number): void {
-  if ((value & ~CR4_IMPLEMENTED) !== 0) fault(Vector.GP, 0);
+  // CR4.VMXE exists on a processor with VMX (SDM Vol. 3C 23.7) and cannot be cleared in VMX operation (23.8).
+  const vmx = c.vmx;
+  if ((value & ~(CR4_IMPLEMENTED | (vmx !== null ? Cr4.VMXE : 0))) !== 0) fault(Vector.GP, 0);
+  if (vmx !== null && vmx.on && (value & Cr4.VMXE) === 0) fault(Vector.GP, 0);
   const v = value >>> 0;
   const changed = (c.cr4 ^ v) >>> 0;
   c.cr4 = v;

@@ -14,6 +14,7 @@
 import { FlagOp, type FlagState, materialize } from "./flags.ts";
 import { Eflags } from "./registers.ts";
 import type { LocalApic } from "./lapic.ts";
+import type { VmxState } from "./vmx/vmx-state.ts";
 import type { InstructionCosts } from "./profile.ts";
 import { DEFAULT_INSTRUCTION_COSTS } from "./timing.ts";
 import { NULL_BUS, type SystemBus } from "./system-bus.ts";
@@ -31,6 +32,8 @@ export const enum Brk {
   SMC = 8,
   /** Something outside the core needs attention (interrupt pending, end of quantum). */
   EXTERNAL = 16,
+  /** A VM exit happened and the embedded (TypeScript) VMM handles it: run() returns "vmexit". */
+  VMEXIT = 128,
   /** State that the block cache depends on changed (CS, mode, paging). */
   REFETCH = 32,
   /** An input or shadow needs the instruction-boundary logic (interrupt, NMI, STI/MOV SS shadow). */
@@ -93,6 +96,8 @@ export class CoreState implements FlagState {
   // System registers (SDM Vol. 3A 2.4, 2.5)
   cr0 = 0x60000010;
   cr2 = 0;
+  /** CR2 before the last page fault loaded it: a #PF that causes a VM exit leaves CR2 unchanged (SDM Vol. 3C 25.2). */
+  cr2Before = 0;
   cr3 = 0;
   cr4 = 0;
   gdtBase = 0;
@@ -130,6 +135,10 @@ export class CoreState implements FlagState {
   readonly repPerElement: number;
   /** This core's local APIC (SDM Vol. 3A chapter 10), attached by the machine; null on a bare core. */
   lapic: LocalApic | null = null;
+  /** VMX support and state (SDM Vol. 3C chapter 23): null when the processor has no VMX (CPUID.1:ECX.VMX = 0). */
+  vmx: VmxState | null = null;
+  /** In VMX non-root operation: instructions and events check their VM-exit conditions (SDM Vol. 3C 25). */
+  nonRoot = false;
 
   // Accounting and run control
   /** Simulated core cycles since reset. */
@@ -142,8 +151,12 @@ export class CoreState implements FlagState {
   inhibit = 0;
   /** NMIs are blocked from the delivery of one until the next IRET (SDM 6.7.1). */
   nmiBlocked = false;
+  /** A single-step #DB trap is due at the next instruction boundary (SDM Vol. 3B 17.3.1.4). */
+  singleStepDue = false;
   halted = false;
   shutdown = false;
+  /** In the wait-for-SIPI state after INIT (application processors; SDM 8.4.2, 9.1 Table 9-1). */
+  waitingForSipi = false;
   /** Called when a store of `len` bytes hits a page with decoded code; returns true when it
    * invalidated decoded instructions. Set by the core's block cache. */
   onCodeWrite: (pa: number, len: number) => boolean = () => false;
@@ -402,6 +415,22 @@ export class CoreState implements FlagState {
 
   /** A bulk string transfer touched `bytes` of RAM at `pa`: the cache model's part. */
   touchRange(_pa: number, _bytes: number, _write: boolean): void {}
+
+  /** INVVPID individual-address: the translations of `vpid` for the page of `lin` (SDM Vol. 3C 28.3.3.3). The
+   * functional TLB holds only the current context's translations (it is flushed at every VM transition), so
+   * dropping the page is exact; a core with a TLB timing model tags its entries with the VPID. */
+  invalidateVpidPage(_vpid: number, lin: number): void {
+    this.invalidatePage(lin);
+  }
+
+  /** INVVPID single-context (vpid >= 0, optionally keeping global translations) or all-context (vpid = -1). */
+  invalidateVpid(_vpid: number, retainGlobals: boolean): void {
+    this.flushTlb(!retainGlobals);
+  }
+
+  /** VM entry put the core in VMX non-root operation / a VM exit took it out (the core overrides these). */
+  enteredNonRoot(): void {}
+  leftNonRoot(): void {}
 
   /** Translations changed: decoded-block links may now lead elsewhere (the core overrides this). */
   protected mappingsChanged(): void {

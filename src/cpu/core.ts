@@ -40,10 +40,14 @@ import { instructionCost } from "./profile.ts";
 import { applyPowerOnReset } from "./reset-state.ts";
 import { setSegment } from "./segments.ts";
 import { debugRegisters } from "./debug-registers.ts";
+import { VmExitSignal } from "./vmx/vm-exit-signal.ts";
+import { performVmExit } from "./vmx/vm-exit.ts";
+import { eventInfo } from "./vmx/nonroot-events.ts";
 // MSRs defined by other modules: IA32_APIC_BASE, the x2APIC registers and IA32_TSC_DEADLINE (SDM Vol. 3A
 // 10.12), and the CAT MSRs (SDM Vol. 3B 17.19). Imported here, after msr.ts is loaded, so they exist on every core.
 import "./x2apic-msrs.ts";
 import "./cache/cat-msrs.ts";
+import "./vmx/vmx-msrs.ts";
 
 const RECENT_SLOTS = 4096;
 
@@ -56,8 +60,15 @@ const IF = 0x200;
 /** CoreState.inhibit after MOV SS / POP SS (1, after STI, blocks maskable interrupts only). */
 const INHIBIT_ALL = 2;
 const DR6_BS = 1 << 14;
+// VM-execution and VM-exit control bits (SDM Vol. 3C 24.6.1, 24.6.2, 24.7.1).
+const PIN_EXTERNAL_INTERRUPT_EXITING = 1 << 0;
+const PIN_NMI_EXITING = 1 << 3;
+const PIN_VIRTUAL_NMIS = 1 << 5;
+const PROC_INTERRUPT_WINDOW = 1 << 2;
+const PROC_NMI_WINDOW = 1 << 22;
+const EXIT_ACK_INTERRUPT_ON_EXIT = 1 << 15;
 
-export type StopReason = "budget" | "halt" | "shutdown" | "exit";
+export type StopReason = "budget" | "halt" | "shutdown" | "exit" | "vmexit";
 
 export interface CoreRunOptions extends CoreOptions {
   /** A decoded-block cache shared by all cores of a machine (blocks are keyed by physical address and
@@ -83,8 +94,6 @@ export class Core extends CoreState {
   /** The INTR input (level) and a latched NMI (SDM 6.7, 6.7.1). */
   private intrLine = false;
   private nmiPending = false;
-  /** A single-step trap is due at the next instruction boundary. */
-  private singleStepDue = false;
   /** Returns the vector of the interrupt the INTR input signals (the interrupt-acknowledge cycle). */
   interruptAcknowledge: () => number = () => {
     throw new SimulationError("INTR asserted but no interrupt controller acknowledges it", {
@@ -96,8 +105,6 @@ export class Core extends CoreState {
 
   /** Bootstrap processor (SDM Vol. 3A 8.4.1). */
   readonly bsp: boolean;
-  /** In the wait-for-SIPI state after INIT (application processors; SDM 8.4.2, 9.1 Table 9-1). */
-  waitingForSipi = false;
   /** The cycle limit of the current run() (fetch faults at or past it wait for the next turn). */
   private runLimit = Infinity;
   /** The block being executed (for now(): the exact time of the instruction at EIP), else null. */
@@ -139,6 +146,11 @@ export class Core extends CoreState {
    * for a start-up IPI, the bootstrap processor starts at the reset vector.
    */
   init(): void {
+    // SDM Vol. 3C 23.8: INIT is blocked in VMX root operation; 25.2: in non-root operation it is a VM exit.
+    if (this.vmx !== null && this.vmx.on) {
+      if (this.nonRoot) this.vmExitNow(new VmExitSignal(3));
+      return;
+    }
     const cdNw = this.cr0 & 0x60000000;
     const tscOffset = this.tscOffset;
     this.resetState();
@@ -158,6 +170,11 @@ export class Core extends CoreState {
    */
   startup(vector: number): void {
     if (!this.waitingForSipi) return;
+    if (this.nonRoot) {
+      // SDM Vol. 3C 25.2: a SIPI to a guest in the wait-for-SIPI activity state is a VM exit (qualification: vector).
+      this.vmExitNow(new VmExitSignal(4, vector & 0xff));
+      return;
+    }
     const v = vector & 0xff;
     this.waitingForSipi = false;
     this.halted = false;
@@ -208,13 +225,15 @@ export class Core extends CoreState {
    * Execute up to `budget` instructions, and stop at the first instruction boundary at or after cycle
    * `cycleLimit` (an instruction starting before the limit completes; shared/DESIGN.md §4).
    */
-  run(budget: number, cycleLimit = Infinity): StopReason {
+  run(budget: number, runLimit = Infinity): StopReason {
     const stopAt = this.icount + budget;
-    this.runLimit = cycleLimit;
+    this.runLimit = runLimit;
     let prev: Block | null = null;
     if (this.shutdown) return "shutdown";
+    // The VMX-preemption timer's deadline is a limit too: the exit comes at the first boundary at or after it.
+    let cycleLimit = Math.min(runLimit, this.wakeAt);
     // Whether the next boundary needs the slow path. Everything that can make it true also sets c.brk
-    // (setIntr, nmi, the shadows, HLT, setEflags changing TF/IF/RF), so it is recomputed only then.
+    // (setIntr, nmi, the shadows, HLT, setEflags changing TF/IF/RF, VM entry and exit), so it is recomputed only then.
     let slow = this.needsBoundary();
     for (;;) {
       const brk = this.brk;
@@ -222,9 +241,15 @@ export class Core extends CoreState {
         this.brk = 0;
         if (brk & Brk.EXIT) return "exit";
         if (brk & Brk.SHUTDOWN || this.shutdown) return "shutdown";
+        if (brk & Brk.VMEXIT) return "vmexit";
         prev = null; // SMC, REFETCH, an event or a shadow: follow no link
         if (brk & Brk.EXTERNAL) return "budget";
         slow = this.needsBoundary();
+        cycleLimit = Math.min(runLimit, this.wakeAt);
+      }
+      if (this.cycles >= cycleLimit && this.preemptionDue()) {
+        this.preemptionTimerExit();
+        continue;
       }
       if (slow) {
         if (this.cycles >= cycleLimit && !this.halted) return "budget";
@@ -262,17 +287,25 @@ export class Core extends CoreState {
   }
 
   /** Shut down, waiting for SIPI, or halted with nothing that would wake it now (an NMI not blocked,
-   * or INTR with IF = 1; SDM Vol. 3A 6.7, 8.4.2). */
+   * or INTR with IF = 1 or external-interrupt exiting; SDM Vol. 3A 6.7, 8.4.2; Vol. 3C 25.2). A guest
+   * waiting for its VMX-preemption timer is idle until `wakeAt`. */
   get idle(): boolean {
-    if (this.shutdown || this.waitingForSipi) return true;
+    if (this.shutdown || this.waitingForSipi) return !this.nonRoot || this.wakeAt === Infinity;
     if (!this.halted) return false;
-    return !(this.nmiPending && !this.nmiBlocked) && !(this.intrLine && (this.eflags & IF) !== 0);
+    return !(this.nmiPending && !this.nmiBlocked) && !(this.intrLine && ((this.eflags & IF) !== 0 || this.extIntExits));
   }
 
-  /** Whether the next instruction boundary has something to deliver, a shadow, TF/RF, or HLT. */
+  /** The cycle at which something inside the core needs it even when halted: the VMX-preemption timer. */
+  get wakeAt(): number {
+    const v = this.vmx;
+    return this.nonRoot && v !== null && v.preemptionDeadline !== null ? v.preemptionDeadline : Infinity;
+  }
+
+  /** Whether the next instruction boundary has something to deliver, a shadow, TF/RF, HLT, or a VMX
+   * window / pending virtual interrupt in non-root operation. */
   private needsBoundary(): boolean {
     return ((this.eflags & (TF | RF)) | this.inhibit) !== 0 || this.halted || this.singleStepDue ||
-      this.nmiPending || (this.intrLine && (this.eflags & IF) !== 0);
+      this.nmiPending || (this.intrLine && ((this.eflags & IF) !== 0 || this.extIntExits)) || this.vmxWindows;
   }
 
   /**
@@ -288,7 +321,9 @@ export class Core extends CoreState {
       this.deliverExternalOrTrap(Vector.DB, EventKind.EXCEPTION);
       return null;
     }
-    if (inhibit === 0) {
+    if (this.nonRoot) {
+      if (this.nonRootBoundary()) return null;
+    } else if (inhibit === 0) {
       if (this.nmiPending && !this.nmiBlocked) {
         this.nmiPending = false;
         this.nmiBlocked = true;
@@ -320,14 +355,109 @@ export class Core extends CoreState {
 
   /** Deliver an event at an instruction boundary (saved EIP: the next instruction); wakes from HLT. */
   private deliverExternalOrTrap(vector: number, kind: EventKind): void {
+    const wasHalted = this.halted;
     this.halted = false;
     try {
       deliverEvent(this, vector, -1, this.eip, kind);
     } catch (e) {
       if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, this.eip);
-      else throw e;
+      else if (e instanceof VmExitSignal) {
+        this.halted = wasHalted;
+        this.vmExitNow(e);
+      } else throw e;
     }
     this.brk |= Brk.REFETCH;
+  }
+
+  // ---- VMX non-root operation at instruction boundaries (SDM Vol. 3C 25.2, 25.3, 26.7.5? 6.9 priorities) ----
+
+  /** External-interrupt exiting is on: an interrupt exits whatever RFLAGS.IF says (SDM 25.3). */
+  private extIntExits = false;
+  /** Interrupt-window or NMI-window exiting is on, or a virtual interrupt may be pending. */
+  private vmxWindows = false;
+
+  override enteredNonRoot(): void {
+    const v = this.vmx!;
+    this.extIntExits = (v.pin & PIN_EXTERNAL_INTERRUPT_EXITING) !== 0;
+    this.vmxWindows = (v.proc & (PROC_INTERRUPT_WINDOW | PROC_NMI_WINDOW)) !== 0;
+    this.brk |= Brk.EVENT | Brk.REFETCH;
+  }
+
+  override leftNonRoot(): void {
+    this.extIntExits = false;
+    this.vmxWindows = false;
+    this.brk |= Brk.EVENT | Brk.REFETCH;
+  }
+
+  /** Perform a VM exit now (c.eip holds the guest RIP to save). */
+  vmExitNow(sig: VmExitSignal): void {
+    this.curBlock = null;
+    performVmExit(this, sig);
+  }
+
+  private preemptionDue(): boolean {
+    return this.nonRoot && this.vmx!.preemptionDeadline !== null && this.cycles >= this.vmx!.preemptionDeadline;
+  }
+
+  private preemptionTimerExit(): void {
+    this.vmExitNow(new VmExitSignal(52));
+  }
+
+  /**
+   * The boundary events of non-root operation, in priority order (as Bochs's handleAsyncEvent, which follows
+   * SDM Vol. 3A 6.9 and Vol. 3C 25.2): the VMX-preemption timer; an NMI (a VM exit when "NMI exiting");
+   * NMI-window exiting; interrupt-window exiting; an external interrupt (a VM exit when "external-interrupt
+   * exiting", acknowledged on exit when that exit control is set); then the guest's own delivery. Returns
+   * true when it did something.
+   */
+  private nonRootBoundary(): boolean {
+    const v = this.vmx!;
+    if (this.preemptionDue()) {
+      this.preemptionTimerExit();
+      return true;
+    }
+    const inhibit = this.inhibit;
+    if (inhibit === 2) return false;
+    const virtualNmis = (v.pin & PIN_VIRTUAL_NMIS) !== 0;
+    if (this.nmiPending && !this.nmiBlocked) {
+      if ((v.pin & PIN_NMI_EXITING) !== 0) {
+        this.nmiPending = false;
+        const s = new VmExitSignal(0);
+        s.interruptionInfo = eventInfo(2, 2, false);
+        this.vmExitNow(s);
+        return true;
+      }
+      if (inhibit === 0) {
+        this.nmiPending = false;
+        this.nmiBlocked = true;
+        this.deliverExternalOrTrap(Vector.NMI, EventKind.EXTERNAL);
+        return true;
+      }
+    }
+    if ((v.proc & PROC_NMI_WINDOW) !== 0 && !(virtualNmis ? v.virtualNmiBlocked : this.nmiBlocked) && inhibit === 0) {
+      this.vmExitNow(new VmExitSignal(8));
+      return true;
+    }
+    if (inhibit !== 0) return false;
+    const ifSet = (this.eflags & IF) !== 0;
+    if ((v.proc & PROC_INTERRUPT_WINDOW) !== 0 && ifSet) {
+      this.vmExitNow(new VmExitSignal(7));
+      return true;
+    }
+    if (this.intrLine && this.extIntExits) {
+      const s = new VmExitSignal(1);
+      if ((v.exitControls & EXIT_ACK_INTERRUPT_ON_EXIT) !== 0) {
+        s.interruptionInfo = eventInfo(this.interruptAcknowledge() & 0xff, 0, false);
+      }
+      this.vmExitNow(s);
+      return true;
+    }
+    if (this.intrLine && ifSet) {
+      const vector = this.interruptAcknowledge() & 0xff;
+      this.deliverExternalOrTrap(vector, EventKind.EXTERNAL);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -338,6 +468,10 @@ export class Core extends CoreState {
     try {
       return this.nextBlock(prev);
     } catch (e) {
+      if (e instanceof VmExitSignal) {
+        this.vmExitNow(e); // an EPT violation or misconfiguration of the fetch (SDM Vol. 3C 28.2.3)
+        return null;
+      }
       if (!(e instanceof CpuFault)) throw e;
       this.brk |= Brk.REFETCH;
       // At or past the run's cycle limit the boundary belongs to the next turn, where a pending
@@ -496,7 +630,11 @@ export class Core extends CoreState {
     this.eip = i.eip;
     this.brk |= Brk.REFETCH; // the run loop re-evaluates the boundary state after any fault
     if (e instanceof CpuFault) this.raise(e.vector, e.errorCode, i.eip);
-    else if (e instanceof SimulationError) throw e;
+    else if (e instanceof VmExitSignal) {
+      // An instruction that exits in non-root operation (SDM Vol. 3C 25.1): the guest RIP is the instruction's.
+      e.instructionLength = i.len;
+      this.vmExitNow(e);
+    } else if (e instanceof SimulationError) throw e;
     else {
       throw new SimulationError(`internal error executing ${i.row?.mnemonic ?? "?"}: ${String(e)}`, {
         core: this.id, eip: i.eip, dump: this.dump(),
@@ -506,7 +644,14 @@ export class Core extends CoreState {
 
   /** Deliver a processor exception whose saved EIP is `eip` (faults: the faulting instruction). */
   raise(vector: number, errorCode: number, eip: number): void {
-    deliverEvent(this, vector, errorCode, eip, EventKind.EXCEPTION);
+    try {
+      deliverEvent(this, vector, errorCode, eip, EventKind.EXCEPTION);
+    } catch (e) {
+      if (!(e instanceof VmExitSignal)) throw e;
+      // The exception bitmap selected it (or its delivery exited): the guest RIP is the saved EIP.
+      this.eip = eip;
+      this.vmExitNow(e);
+    }
     this.brk |= Brk.REFETCH;
   }
 

@@ -32,17 +32,18 @@ const MAX_INSN_LEN = 15;
 const udHandler: ExecFn = () => fault(Vector.UD);
 const gpHandler: ExecFn = () => fault(Vector.GP, 0);
 
-/** Opcode maps: index 0-255 one-byte opcodes, 256-511 the 0F two-byte map. */
+/** Opcode maps: index 0-255 one-byte opcodes, 256-511 the 0F two-byte map, 512-767 the 0F 38 map. */
 function buildMaps(): (DecodeEntry | undefined)[] {
-  const map: (DecodeEntry | undefined)[] = new Array(512).fill(undefined);
+  const map: (DecodeEntry | undefined)[] = new Array(768).fill(undefined);
   const add = (key: number, r: IsaRow) => {
     const e = (map[key] ??= { modrm: rowNeedsModrm(r), rows: [] });
     if (e.modrm !== rowNeedsModrm(r)) throw new Error(`opcode table: ModRM use differs at ${key.toString(16)}`);
     e.rows.push(r);
   };
   for (const r of ISA) {
-    const key = r.opcode.length === 1 ? r.opcode[0] : 256 + r.opcode[1];
-    if (r.opcode.length === 2 && r.opcode[0] !== 0x0f) throw new Error("opcode table: 2-byte opcode must start 0F");
+    const key = r.opcode.length === 1 ? r.opcode[0] : r.opcode.length === 2 ? 256 + r.opcode[1] : 512 + r.opcode[2];
+    if (r.opcode.length >= 2 && r.opcode[0] !== 0x0f) throw new Error("opcode table: multi-byte opcode must start 0F");
+    if (r.opcode.length === 3 && r.opcode[1] !== 0x38) throw new Error("opcode table: 3-byte opcode must start 0F 38");
     const z = r.operands.some((o) => o[0] === "Z");
     if (z) for (let k = 0; k < 8; k++) add(key + k, r);
     else add(key, r);
@@ -132,10 +133,14 @@ export class Decoder {
     let seg = -1;
     let rep = 0;
     let lock = false;
+    let p66 = false;
     let b: number;
     for (;;) {
       b = next();
-      if (b === 0x66) opsize = code32 ? 2 : 4;
+      if (b === 0x66) {
+        opsize = code32 ? 2 : 4;
+        p66 = true;
+      }
       else if (b === 0x67) a16 = code32;
       else if (b === 0xf0) lock = true;
       else if (b === 0xf3) rep = 1;
@@ -149,7 +154,10 @@ export class Decoder {
       else break;
     }
     let key = b;
-    if (b === 0x0f) key = 256 + next();
+    if (b === 0x0f) {
+      const b2 = next();
+      key = b2 === 0x38 ? 512 + next() : 256 + b2;
+    }
     i.opsize = opsize;
     i.a16 = a16;
     i.rep = rep;
@@ -171,6 +179,7 @@ export class Decoder {
       if (r.osize !== undefined && r.osize !== osBits) continue;
       if (r.asize !== undefined && r.asize !== asBits) continue;
       if (r.mandatoryPrefix === 0xf3 && rep !== 1) continue;
+      if (r.mandatoryPrefix === 0x66 && !p66) continue;
       if (mod === 3 && r.operands.some(isMemOnly)) continue;
       if (regField > 5 && r.operands.includes("Sw")) continue; // no segment register 6 or 7
       row = r;
@@ -182,6 +191,11 @@ export class Decoder {
       return; // #UD
     }
     if (row.mandatoryPrefix === 0xf3) i.rep = 0;
+    if (row.mandatoryPrefix === 0x66) {
+      // A mandatory 66 selects the instruction; it does not change the operand size.
+      opsize = code32 ? 4 : 2;
+      i.opsize = opsize;
+    }
     i.row = row;
     i.param = row.param ?? 0;
     i.osize = operationSize(row, opsize);

@@ -39,6 +39,8 @@ import {
 import { CpuFault, exceptionInfo, fault, isFaultClass, pushesErrorCode } from "./exceptions.ts";
 import { branchFar, loadCodeSegment, loadRealSegment, loadStackSegment } from "./segments.ts";
 import { innerStack } from "./tss.ts";
+import { VmExitSignal } from "./vmx/vm-exit-signal.ts";
+import { interceptException, recordIdtVectoring } from "./vmx/nonroot-events.ts";
 
 export const enum EventKind {
   /** Hardware exception raised by the processor. */
@@ -62,6 +64,32 @@ const TASK_GATE = 0x5;
  * delivery the double-fault rules apply; a triple fault marks the core shut down.
  */
 export function deliverEvent(c: CoreState, vector: number, errorCode: number, returnEip: number, kind: EventKind): void {
+  if (c.nonRoot) {
+    deliverInGuest(c, vector, errorCode, returnEip, kind);
+    return;
+  }
+  deliverAny(c, vector, errorCode, returnEip, kind);
+}
+
+/**
+ * VMX non-root operation (SDM Vol. 3C 25.2, 27.2.4): an exception the exception bitmap selects is a VM exit
+ * instead of a delivery; an exit that happens while this event is being delivered (a nested exception that
+ * exits, an EPT violation on the IDT or the stack) reports this event as IDT-vectoring information.
+ */
+function deliverInGuest(c: CoreState, vector: number, errorCode: number, returnEip: number, kind: EventKind): void {
+  if (kind === EventKind.EXCEPTION) interceptException(c, vector, errorCode);
+  try {
+    deliverAny(c, vector, errorCode, returnEip, kind);
+  } catch (e) {
+    if (e instanceof VmExitSignal) {
+      const type = kind === EventKind.EXCEPTION ? 3 : kind === EventKind.SOFTWARE ? 4 : vector === 2 ? 2 : 0;
+      recordIdtVectoring(e, vector, type, errorCode, c.protectedMode);
+    }
+    throw e;
+  }
+}
+
+function deliverAny(c: CoreState, vector: number, errorCode: number, returnEip: number, kind: EventKind): void {
   if (kind === EventKind.SOFTWARE) {
     deliverOnce(c, vector, errorCode, returnEip, kind);
     return;
@@ -95,6 +123,7 @@ export function isDoubleFault(first: number, second: number): boolean {
 }
 
 export function tripleFault(c: CoreState): void {
+  if (c.nonRoot) throw new VmExitSignal(2); // SDM Vol. 3C 25.2: a triple fault in the guest is a VM exit
   c.shutdown = true;
   c.brk |= Brk.SHUTDOWN;
 }

@@ -28,6 +28,7 @@ import { MemoryHierarchy } from "./cache/memory-hierarchy.ts";
 import { LocalApic } from "./lapic.ts";
 import { ApicBus } from "./apic-bus.ts";
 import { identityForProfile, setCpuIdentity, type CpuIdentity } from "./cpuid.ts";
+import { enableVmx } from "./vmx/enable-vmx.ts";
 import type { SystemBus } from "./system-bus.ts";
 import type { CpuProfile, BusCosts } from "./profile.ts";
 import { PortBus, type PortAccessSize } from "../devices/port-bus.ts";
@@ -56,6 +57,15 @@ export interface MachineOptions {
   caches?: boolean;
   /** A local APIC per core at FEE00000H, connected by an APIC bus (default true). */
   apic?: boolean;
+  /** VT-x on every core, with the profile's capability MSRs and transition costs (default: true when a
+   * profile is given). */
+  vmx?: boolean;
+  /**
+   * The embedded VMM's VM-exit handler: when given, a VM exit stops the core's run and this is called (the
+   * VMM reads the exit through the VMX API, charges its handler's cycles to the core and resumes the guest).
+   * Without it, VM exits continue at the host's HOST_RIP in x86 code.
+   */
+  onVmExit?: (core: Core) => void;
 }
 
 export const MAX_RAM_BYTES = 3 * 1024 * 1024 * 1024;
@@ -146,6 +156,9 @@ export class Machine implements SystemBus {
         ? new TimedCore({ ...base, hierarchy: this.caches, profile: this.profile! })
         : new Core(base);
       if (id !== 0) core.init(); // application processors wait for INIT-SIPI-SIPI (SDM Vol. 3A 8.4.1)
+      if (this.profile !== null && (opts.vmx ?? true)) {
+        enableVmx(core, this.profile.id, this.profile.vmx).stopOnExit = opts.onVmExit !== undefined;
+      }
       cores.push(core);
     }
     this.cores = cores;
@@ -158,7 +171,10 @@ export class Machine implements SystemBus {
     if (identity !== null) for (const core of cores) setCpuIdentity(core, identity);
     this.lapics = (opts.apic ?? true) ? cores.map((core) => this.attachApic(core, identity)) : [];
     this.queue.onScheduled = (tick) => this.eventScheduled(tick);
+    this.onVmExit = opts.onVmExit ?? null;
   }
+
+  private readonly onVmExit: ((core: Core) => void) | null;
 
   /** Give `core` its local APIC (SDM Vol. 3A 10.4): INTR, NMI, INIT and SIPI go to the core, the core's
    * interrupt acknowledge to the APIC, and the APIC's page answers the core's accesses at its base. */
@@ -250,6 +266,8 @@ export class Machine implements SystemBus {
       const next = this.queue.nextTick();
       let end = Math.min(until, this.now + this.quantumCycles);
       if (next < end) end = next;
+      const wake = this.earliestWake();
+      if (wake < end && wake > this.now) end = wake;
       let anyRan = false;
       if (end > this.now) {
         this.windowEnd = end;
@@ -284,8 +302,9 @@ export class Machine implements SystemBus {
       this.queue.runUntil(this.now);
       afterWindow?.();
       if (!anyRan && this.allIdle()) {
-        // Nothing runs until the next event: jump to it (or stop when there is none).
-        const t = this.queue.nextTick();
+        // Nothing runs until the next event or a core's own wake-up (a VMX-preemption timer): jump to it
+        // (or stop when there is none).
+        const t = Math.min(this.queue.nextTick(), this.earliestWake());
         if (t === Infinity) return "idle";
         if (t > this.now) {
           const to = Math.min(t, until);
@@ -310,6 +329,16 @@ export class Machine implements SystemBus {
     return n;
   }
 
+  /** The earliest cycle a core needs to run even while halted (VMX-preemption timers). */
+  private earliestWake(): Tick {
+    let t = Infinity;
+    for (const c of this.cores) {
+      const w = c.wakeAt;
+      if (w < t) t = w;
+    }
+    return t;
+  }
+
   private allIdle(): boolean {
     for (const c of this.cores) if (!c.idle) return false;
     return true;
@@ -322,6 +351,11 @@ export class Machine implements SystemBus {
       for (;;) {
         const left = maxInsns === Infinity ? Number.MAX_SAFE_INTEGER : maxInsns - this.totalInsns();
         const why = core.run(left, this.windowEnd);
+        if (why === "vmexit") {
+          this.onVmExit?.(core);
+          if (core.cycles >= this.windowEnd) return "budget";
+          continue;
+        }
         if (why !== "budget") return why;
         if (core.cycles >= this.windowEnd || left <= 0) return "budget";
         if (maxInsns !== Infinity && this.totalInsns() >= maxInsns) return "budget";

@@ -40,6 +40,7 @@ export class PageFault extends CpuFault {
 }
 
 function pageFault(c: CoreState, lin: number, code: number): never {
+  c.cr2Before = c.cr2;
   c.cr2 = lin >>> 0;
   throw new PageFault(code, lin >>> 0);
 }

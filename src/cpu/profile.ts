@@ -102,6 +102,32 @@ export interface CpuProfile {
   bus: BusCosts;
   /** Time from an ICR write to the IPI arriving at the target local APIC. */
   ipiLatencyCycles: number;
+  /** VT-x transition and VMX-instruction costs (vmx/vmx-costs.ts explains the split). */
+  vmx: VmxCosts;
+}
+
+/**
+ * What the VMX transitions and instructions cost on a generation, in core cycles, beyond the memory
+ * traffic the model charges through the caches (the VMCS region's lines, the host stack, MSR lists, page
+ * walks after a TLB flush). A bare round trip (guest CPUID, minimal host stub) is
+ * vmExitCycles + vmEntryCycles + the stub, calibrated to shared/reference/vmx.md 1a.
+ */
+export interface VmxCosts {
+  /** VM exit: recording the exit, saving guest state, loading host state (microcode). */
+  vmExitCycles: number;
+  /** VMLAUNCH/VMRESUME: the checks of SDM 26.2/26.3 and loading guest state (microcode). */
+  vmEntryCycles: number;
+  vmreadCycles: number;
+  vmwriteCycles: number;
+  /** VMPTRLD of a VMCS that is not the current one (the current one: vmreadCycles). */
+  vmptrldCycles: number;
+  vmclearCycles: number;
+  vmxonCycles: number;
+  vmxoffCycles: number;
+  inveptCycles: number;
+  invvpidCycles: number;
+  /** Each entry of an MSR-load or MSR-store list (beyond reading the list's memory). */
+  msrListEntryCycles: number;
 }
 
 type DeepPartial<T> = {

@@ -8,6 +8,7 @@
  * DPL is checked against CPL (SDM Vol. 3A 6.12.1.1). INTO raises #OF only when OF = 1; BOUND raises
  * #BR (a fault: the saved EIP is the BOUND instruction) when the index is outside the bounds.
  */
+import { interceptSoftwareException } from "../vmx/nonroot-events.ts";
 import type { CoreState } from "../core-state.ts";
 import type { Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
@@ -90,9 +91,15 @@ export const CONTROL_EXEC: ExecTable = {
     }
   },
   int: () => (c: CoreState, i: Insn) => deliverEvent(c, i.imm & 0xff, -1, i.nextEip, EventKind.SOFTWARE),
-  int3: () => (c: CoreState, i: Insn) => deliverEvent(c, Vector.BP, -1, i.nextEip, EventKind.SOFTWARE),
+  int3: () => (c: CoreState, i: Insn) => {
+    if (c.nonRoot) interceptSoftwareException(c, Vector.BP); // SDM Vol. 3C 25.2: #BP through the exception bitmap
+    deliverEvent(c, Vector.BP, -1, i.nextEip, EventKind.SOFTWARE);
+  },
   into: () => (c: CoreState, i: Insn) => {
-    if ((c.getEflags() & Eflags.OF) !== 0) deliverEvent(c, Vector.OF, -1, i.nextEip, EventKind.SOFTWARE);
+    if ((c.getEflags() & Eflags.OF) !== 0) {
+      if (c.nonRoot) interceptSoftwareException(c, Vector.OF);
+      deliverEvent(c, Vector.OF, -1, i.nextEip, EventKind.SOFTWARE);
+    }
   },
   iret: () => (c: CoreState, i: Insn) => interruptReturn(c, i.opsize),
   bound: () => (c: CoreState, i: Insn) => {

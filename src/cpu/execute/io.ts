@@ -4,8 +4,10 @@
  * bitmap must allow every byte port the access covers, else #GP(0) (io-permission.ts).
  *
  * Cost: the row's static "io" cost; the platform layer will charge what the device on the bus says.
- * Leaves out: virtual-8086 mode, and VM exits on I/O (the VT-x issue hooks in here).
+ * In VMX non-root operation an access may exit instead (vmx/nonroot-instructions.ts ioExits).
+ * Leaves out: virtual-8086 mode.
  */
+import { ioExits } from "../vmx/nonroot-instructions.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
@@ -15,19 +17,21 @@ import { ioPermitted } from "../io-permission.ts";
 /** AL/AX/EAX and DX (registers.ts Reg), local: imported const enum members are not inlined by tsx. */
 const EAX = 0, EDX = 2;
 
-function checked(c: CoreState, port: number, size: number): number {
+function checked(c: CoreState, i: Insn, port: number, size: number): number {
   if (!ioPermitted(c, port, size)) fault(Vector.GP, 0);
+  // VMX non-root: unconditional I/O exiting or the I/O bitmaps (SDM Vol. 3C 25.1.3), after the #GP (25.1.1).
+  if (c.nonRoot) ioExits(c, i, port, size);
   return port;
 }
 
 function inPort(c: CoreState, i: Insn, port: number): void {
   const size = i.osize as 1 | 2 | 4;
-  c.setReg(EAX, size, c.bus.portIn(checked(c, port, size), size));
+  c.setReg(EAX, size, c.bus.portIn(checked(c, i, port, size), size));
 }
 
 function outPort(c: CoreState, i: Insn, port: number): void {
   const size = i.osize as 1 | 2 | 4;
-  c.bus.portOut(checked(c, port, size), size, c.getReg(EAX, size));
+  c.bus.portOut(checked(c, i, port, size), size, c.getReg(EAX, size));
 }
 
 const inImm: ExecFn = (c, i) => inPort(c, i, i.imm & 0xff);

@@ -6,6 +6,7 @@
  * VIF), and the one-instruction interrupt shadow that STI opens when it sets IF (SDM Vol. 2 STI) -
  * CoreState has no field for it yet, so an interrupt may be taken right after STI.
  */
+import { hltExits, pauseExits, rdtscExits, unconditionalExit } from "../vmx/nonroot-instructions.ts";
 import type { CoreState } from "../core-state.ts";
 import { Brk } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
@@ -60,30 +61,40 @@ function fwait(c: CoreState): void {
 }
 
 function pause(c: CoreState): void {
+  if (c.nonRoot) pauseExits(c);
   c.cycles += PAUSE_EXTRA_CYCLES;
 }
 
 /** HLT: privileged (CPL 0 only); execution resumes after it (EIP already points past it). */
 function hlt(c: CoreState): void {
   if (c.protectedMode && c.cpl !== 0) fault(Vector.GP, 0);
+  if (c.nonRoot) hltExits(c);
   c.halted = true;
   c.brk |= Brk.HALT;
 }
 
 const cpuidOut = new Int32Array(4);
 
+/** Whether the CPUID just answered was leaf 1 (EAX before the call, still in r[EAX]). */
+function leafWas1(_out: Int32Array, r: Int32Array): boolean {
+  return r[Reg.EAX] === 1;
+}
+
 function cpuid(c: CoreState): void {
+  if (c.nonRoot) unconditionalExit(10); // SDM Vol. 3C 25.1.2
   const r = c.regs;
   cpuidLeaf(cpuIdentityOf(c), c.id, r[Reg.EAX], r[Reg.ECX], cpuidOut);
   r[Reg.EAX] = cpuidOut[0];
   r[Reg.EBX] = cpuidOut[1];
-  r[Reg.ECX] = cpuidOut[2];
+  // CPUID.1:ECX.VMX[bit 5] on a core with VMX support (SDM Vol. 3C 23.6).
+  r[Reg.ECX] = c.vmx !== null && leafWas1(cpuidOut, r) ? cpuidOut[2] | 0x20 : cpuidOut[2];
   r[Reg.EDX] = cpuidOut[3];
 }
 
 /** EDX:EAX = TSC (SDM RDTSC); with CR4.TSD set only CPL 0 may read it. */
 function rdtsc(c: CoreState, i: Insn): void {
   if ((c.cr4 & CR4_TSD) !== 0 && c.protectedMode && c.cpl !== 0) fault(Vector.GP, 0);
+  if (c.nonRoot) rdtscExits(c, i.row !== null && i.row.mnemonic === "rdtscp");
   const t = c.tscAt(i);
   c.regs[Reg.EAX] = t >>> 0;
   c.regs[Reg.EDX] = Math.floor(t / 4294967296) | 0;

@@ -26,6 +26,7 @@
  * the write-probe before INS reads a port (needed once a store can fault), and the "fast string"
  * reordering of stores that Intel allows.
  */
+import { ioExits } from "../vmx/nonroot-instructions.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn, Insn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
@@ -94,6 +95,7 @@ function compare(c: CoreState, a: number, b: number, size: number): void {
 function port(c: CoreState, i: Insn): number {
   const p = c.regs[EDX] & 0xffff;
   if (!ioPermitted(c, p, i.osize)) fault(Vector.GP, 0);
+  if (c.nonRoot) ioExits(c, i, p, i.osize); // SDM Vol. 3C 25.1.3, after the I/O-permission #GP (25.1.1)
   return p;
 }
 

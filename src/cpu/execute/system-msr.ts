@@ -13,6 +13,7 @@
  *
  * Leaves out: 64-bit SYSEXIT (REX.W), VM exits on MSR accesses (VT-x issue).
  */
+import { msrExits, rdpmcExits } from "../vmx/nonroot-instructions.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
@@ -24,18 +25,25 @@ import { setSegment } from "../segments.ts";
 const value: [number, number] = [0, 0];
 
 const rdmsr: ExecFn = (c, i) => {
+  if (c.nonRoot) msrExits(c, c.regs[Reg.ECX], false); // SDM Vol. 3C 25.1.3 (after the CPL check of the row)
   const v = readMsr(c, c.regs[Reg.ECX], i.cyclesBefore);
   c.regs[Reg.EAX] = v[0];
   c.regs[Reg.EDX] = v[1];
 };
 
 const wrmsr: ExecFn = (c, i) => {
+  if (c.nonRoot) msrExits(c, c.regs[Reg.ECX], true);
   value[0] = c.regs[Reg.EAX];
   value[1] = c.regs[Reg.EDX];
   writeMsr(c, c.regs[Reg.ECX], value, i.cyclesBefore);
 };
 
-const rdpmc: ExecFn = () => fault(Vector.GP, 0);
+/** RDPMC: the model has no performance counters (#GP(0)); in VMX non-root operation RDPMC exiting comes
+ * first when CPL and CR4.PCE allow the instruction (SDM Vol. 3C 25.1.1, 25.1.3). */
+const rdpmc: ExecFn = (c) => {
+  if (c.nonRoot && ((c.cr4 & 0x100) !== 0 || c.cpl === 0)) rdpmcExits(c);
+  fault(Vector.GP, 0);
+};
 
 /** Flat 4 GiB segment attributes: access byte (P, DPL, S, type) and G + D/B (segAttr layout). */
 const FLAT = 0xc000;

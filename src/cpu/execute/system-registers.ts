@@ -12,6 +12,8 @@
  * INVD and WBINVD cost their serializing class plus what the core's cache model says (c.cacheFlush: write
  * back dirty lines and invalidate, or invalidate only; a core without a cache model has nothing to do).
  */
+import * as vmx from "../vmx/nonroot-instructions.ts";
+import { crReadValue } from "../vmx/cr-access.ts";
 import type { CoreState } from "../core-state.ts";
 import type { ExecFn } from "../insn.ts";
 import type { ExecTable } from "./registry.ts";
@@ -27,13 +29,14 @@ function requireCpl0(c: CoreState): void {
 const movFromCr: ExecFn = (c, i) => {
   if (!crExists(i.reg)) fault(Vector.UD);
   requireCpl0(c);
-  c.regs[i.rm] = readCr(c, i.reg);
+  const v = readCr(c, i.reg);
+  c.regs[i.rm] = c.nonRoot ? vmx.movFromCr(c, i, v) : v;
 };
 
 const movToCr: ExecFn = (c, i) => {
   if (!crExists(i.reg)) fault(Vector.UD);
   requireCpl0(c);
-  writeCr(c, i.reg, c.regs[i.rm]);
+  writeCr(c, i.reg, c.nonRoot ? vmx.movToCr(c, i, c.regs[i.rm]) : c.regs[i.rm]);
 };
 
 /** The DR number MOV DR really accesses (DR4/DR5 alias DR6/DR7), after its #UD, #DB and #GP checks. */
@@ -54,29 +57,37 @@ function debugRegisterOperand(c: CoreState, n: number): number {
 
 const movFromDr: ExecFn = (c, i) => {
   const n = debugRegisterOperand(c, i.reg);
+  if (c.nonRoot) vmx.movDrExits(c, i, false);
   c.regs[i.rm] = readDr(c, n);
 };
 
 const movToDr: ExecFn = (c, i) => {
   const n = debugRegisterOperand(c, i.reg);
+  if (c.nonRoot) vmx.movDrExits(c, i, true);
   writeDr(c, n, c.regs[i.rm]);
 };
 
 const smsw: ExecFn = (c, i) => {
-  if (i.rm >= 0) c.setReg(i.rm, i.opsize, c.cr0);
-  else c.write16(ea(c, i), c.cr0);
+  const cr0 = c.nonRoot ? crReadValue(c.cr0, c.vmx!.cr0Mask, c.vmx!.cr0Shadow) : c.cr0; // SDM Vol. 3C 25.3
+  if (i.rm >= 0) c.setReg(i.rm, i.opsize, cr0);
+  else c.write16(ea(c, i), cr0);
 };
 
 const LMSW_BITS = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS;
 
 const lmsw: ExecFn = (c, i) => {
-  let msw = readE(c, i, 2) & LMSW_BITS;
+  const source = readE(c, i, 2);
+  if (c.nonRoot) {
+    writeCr0(c, vmx.lmsw(c, i, source));
+    return;
+  }
+  let msw = source & LMSW_BITS;
   msw |= c.cr0 & Cr0.PE; // cannot clear PE
   writeCr0(c, (c.cr0 & ~LMSW_BITS) | msw);
 };
 
 const clts: ExecFn = (c) => {
-  c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0;
+  c.cr0 = c.nonRoot ? vmx.clts(c) : (c.cr0 & ~Cr0.TS) >>> 0;
 };
 
 
@@ -84,7 +95,9 @@ const clts: ExecFn = (c) => {
  * is not accessed, so no segment check applies beyond the privilege check the row declares. */
 const invlpg: ExecFn = (c, i) => {
   requireCpl0(c);
-  c.invalidatePage(ea(c, i));
+  const lin = ea(c, i);
+  if (c.nonRoot) vmx.invlpgExits(c, lin);
+  c.invalidatePage(lin);
 };
 
 export const REGISTER_EXEC: ExecTable = {
@@ -96,9 +109,11 @@ export const REGISTER_EXEC: ExecTable = {
   lmsw: () => lmsw,
   clts: () => clts,
   invd: () => (c: CoreState) => {
+    if (c.nonRoot) vmx.unconditionalExit(13); // SDM Vol. 3C 25.1.2
     c.cycles += c.cacheFlush(false);
   },
   wbinvd: () => (c: CoreState) => {
+    if (c.nonRoot) vmx.wbinvdExits(c);
     c.cycles += c.cacheFlush(true);
   },
   invlpg: () => invlpg,

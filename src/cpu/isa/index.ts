@@ -10,6 +10,7 @@ import { CONTROL_ROWS } from "./table-control.ts";
 import { STRING_IO_ROWS } from "./table-string-io.ts";
 import { MISC_ROWS } from "./table-misc.ts";
 import { SYSTEM_ROWS } from "./table-system.ts";
+import { VMX_ROWS } from "./table-vmx.ts";
 
 export * from "./types.ts";
 export { CONDITIONS } from "./row.ts";
@@ -22,6 +23,7 @@ export const ISA: readonly IsaRow[] = [
   ...STRING_IO_ROWS,
   ...MISC_ROWS,
   ...SYSTEM_ROWS,
+  ...VMX_ROWS,
 ];
 
 /** True when the operand specifier is encoded through ModRM (r/m or reg field). */

@@ -14,6 +14,7 @@
 import type { CpuProfile } from "../profile.ts";
 import { nsToTicks } from "../../sim/clock.ts";
 import { SRC } from "./sources.ts";
+import { ROUND_TRIP_CYCLES, vmxCostsFor } from "../vmx/vmx-costs.ts";
 
 const CORE_HZ = 2_400_000_000;
 // FSB 1066 MT/s is quad-pumped: 1066.67 / 4 = 266.67 MHz bus clock; 9 x 266.67 = 2400 MHz. [read: WIKI_KENTSFIELD]
@@ -103,4 +104,7 @@ export const CORE2_Q6600: CpuProfile = {
   // [estimate] ICR write to acceptance by the target APIC, messages over the FSB: ~0.4 us. Shinjuku measures
   // 1212 cycles receive-side on a modern Xeon (SHINJUKU_IPI), which also includes the delivery.
   ipiLatencyCycles: 1000,
+  // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
+  // (vmx/vmx-costs.ts explains both).
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.merom, 2.0),
 };

@@ -12,6 +12,7 @@
 import type { CpuProfile } from "../profile.ts";
 import { nsToTicks } from "../../sim/clock.ts";
 import { SRC } from "./sources.ts";
+import { ROUND_TRIP_CYCLES, vmxCostsFor } from "../vmx/vmx-costs.ts";
 
 const CORE_HZ = 3_400_000_000;
 const BCLK_HZ = 100_000_000; // "Multiplier x Bus Speed 39.0 x 100.0 MHz" (turbo bin) [read: CPUZ_I7_4770]
@@ -88,4 +89,7 @@ export const HASWELL: CpuProfile = {
     lapicAccessCycles: 40, // [estimate]
   },
   ipiLatencyCycles: 700, // [estimate] (see core2-q6600.ts)
+  // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
+  // (vmx/vmx-costs.ts explains both).
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.haswell, 1.0),
 };

@@ -14,6 +14,7 @@
 import type { CpuProfile } from "../profile.ts";
 import { nsToTicks } from "../../sim/clock.ts";
 import { SRC } from "./sources.ts";
+import { ROUND_TRIP_CYCLES, vmxCostsFor } from "../vmx/vmx-costs.ts";
 
 const BCLK_HZ = 133_333_333; // [published] Bloomfield BCLK 133.33 MHz
 const CORE_HZ = 2_666_666_667; // 20 x BCLK, the i7-920's nominal 2.66 GHz
@@ -91,4 +92,7 @@ export const NEHALEM: CpuProfile = {
     lapicAccessCycles: 40, // [estimate]
   },
   ipiLatencyCycles: 800, // [estimate] ~0.3 us ICR write to acceptance (see core2-q6600.ts)
+  // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
+  // (vmx/vmx-costs.ts explains both).
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.nehalem, 1.5),
 };

@@ -13,6 +13,7 @@
 import type { CpuProfile } from "../profile.ts";
 import { nsToTicks } from "../../sim/clock.ts";
 import { SRC } from "./sources.ts";
+import { ROUND_TRIP_CYCLES, vmxCostsFor } from "../vmx/vmx-costs.ts";
 
 const CORE_HZ = 3_400_000_000;
 const BCLK_HZ = 100_000_000;
@@ -90,4 +91,7 @@ export const SANDYBRIDGE: CpuProfile = {
     lapicAccessCycles: 40, // [estimate]
   },
   ipiLatencyCycles: 700, // [estimate] ~0.2 us ICR write to acceptance (see core2-q6600.ts)
+  // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
+  // (vmx/vmx-costs.ts explains both).
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.sandybridge, 1.2),
 };

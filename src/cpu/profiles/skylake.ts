@@ -15,6 +15,7 @@
 import type { CpuProfile } from "../profile.ts";
 import { nsToTicks } from "../../sim/clock.ts";
 import { SRC } from "./sources.ts";
+import { ROUND_TRIP_CYCLES, vmxCostsFor } from "../vmx/vmx-costs.ts";
 
 const CORE_HZ = 3_000_000_000;
 const CRYSTAL_HZ = 24_000_000; // [read: LINUX_TSC_CRYSTAL] SKYLAKE_DESKTOP (5EH): crystal_khz = 24000
@@ -99,4 +100,7 @@ export const SKYLAKE: CpuProfile = {
     lapicAccessCycles: 40, // [estimate]
   },
   ipiLatencyCycles: 700, // [estimate] (see core2-q6600.ts)
+  // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
+  // (vmx/vmx-costs.ts explains both).
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.skylake, 1.0),
 };

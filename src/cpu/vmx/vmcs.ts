@@ -297,6 +297,11 @@ export class VmcsCache {
     if (r !== undefined) this.writeBack(r);
   }
 
+  /** Drops the on-chip copy of the VMCS at `pa` without writing it back (after flush, at VMXOFF). */
+  forget(pa: number): void {
+    this.active.delete(pa);
+  }
+
   /** flush for every active VMCS. */
   flushAll(): void {
     for (const r of this.active.values()) this.writeBack(r);
