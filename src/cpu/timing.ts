@@ -11,7 +11,7 @@ export const DEFAULT_COSTS: Readonly<Record<TimingClass, number>> = {
   alu: 1, mov: 1, load: 1, store: 1, lea: 1, stack: 1, xchg: 2, atomic: 3,
   mul: 4, div: 25, shift: 1, bit: 2, bcd: 3,
   branch: 1, call: 2, ret: 2, string: 3, io: 100, flag: 1, nop: 1,
-  serialize: 40, system: 10, int: 30, hlt: 1, rdtsc: 40,
+  serialize: 40, vmx: 1, system: 10, int: 30, hlt: 1, rdtsc: 40,
 };
 
 export function costOf(cls: TimingClass): number {

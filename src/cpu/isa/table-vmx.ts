@@ -10,16 +10,16 @@ import type { IsaRow } from "./types.ts";
 import { row } from "./row.ts";
 
 export const VMX_ROWS: readonly IsaRow[] = [
-  row("vmxon", [0x0f, 0xc7], "Mq", "vmxon", "serialize", { ext: 6, mandatoryPrefix: 0xf3, end: "stop" }),
-  row("vmclear", [0x0f, 0xc7], "Mq", "vmclear", "serialize", { ext: 6, mandatoryPrefix: 0x66, end: "stop" }),
-  row("vmptrld", [0x0f, 0xc7], "Mq", "vmptrld", "serialize", { ext: 6, end: "stop" }),
-  row("vmptrst", [0x0f, 0xc7], "Mq", "vmptrst", "serialize", { ext: 7, end: "stop" }),
-  row("vmread", [0x0f, 0x78], "Ed,Gd", "vmread", "serialize", { end: "stop" }),
-  row("vmwrite", [0x0f, 0x79], "Gd,Ed", "vmwrite", "serialize", { end: "stop" }),
-  row("vmcall", [0x0f, 0x01], "", "vmcall", "serialize", { modrmByte: 0xc1, end: "jump" }),
-  row("vmlaunch", [0x0f, 0x01], "", "vmlaunch", "serialize", { modrmByte: 0xc2, end: "jump" }),
-  row("vmresume", [0x0f, 0x01], "", "vmresume", "serialize", { modrmByte: 0xc3, end: "jump" }),
-  row("vmxoff", [0x0f, 0x01], "", "vmxoff", "serialize", { modrmByte: 0xc4, end: "stop" }),
-  row("invept", [0x0f, 0x38, 0x80], "Gd,M", "invept", "serialize", { mandatoryPrefix: 0x66, end: "stop" }),
-  row("invvpid", [0x0f, 0x38, 0x81], "Gd,M", "invvpid", "serialize", { mandatoryPrefix: 0x66, end: "stop" }),
+  row("vmxon", [0x0f, 0xc7], "Mq", "vmxon", "vmx", { ext: 6, mandatoryPrefix: 0xf3, end: "stop" }),
+  row("vmclear", [0x0f, 0xc7], "Mq", "vmclear", "vmx", { ext: 6, mandatoryPrefix: 0x66, end: "stop" }),
+  row("vmptrld", [0x0f, 0xc7], "Mq", "vmptrld", "vmx", { ext: 6, end: "stop" }),
+  row("vmptrst", [0x0f, 0xc7], "Mq", "vmptrst", "vmx", { ext: 7, end: "stop" }),
+  row("vmread", [0x0f, 0x78], "Ed,Gd", "vmread", "vmx", { end: "stop" }),
+  row("vmwrite", [0x0f, 0x79], "Gd,Ed", "vmwrite", "vmx", { end: "stop" }),
+  row("vmcall", [0x0f, 0x01], "", "vmcall", "vmx", { modrmByte: 0xc1, end: "jump" }),
+  row("vmlaunch", [0x0f, 0x01], "", "vmlaunch", "vmx", { modrmByte: 0xc2, end: "jump" }),
+  row("vmresume", [0x0f, 0x01], "", "vmresume", "vmx", { modrmByte: 0xc3, end: "jump" }),
+  row("vmxoff", [0x0f, 0x01], "", "vmxoff", "vmx", { modrmByte: 0xc4, end: "stop" }),
+  row("invept", [0x0f, 0x38, 0x80], "Gd,M", "invept", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
+  row("invvpid", [0x0f, 0x38, 0x81], "Gd,M", "invvpid", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
 ];

@@ -38,7 +38,10 @@ export type OperandSpec =
 export type TimingClass =
   | "alu" | "mov" | "load" | "store" | "lea" | "stack" | "mul" | "div" | "shift" | "bit" | "bcd"
   | "branch" | "call" | "ret" | "string" | "io" | "flag" | "nop" | "serialize" | "system" | "int"
-  | "xchg" | "atomic" | "hlt" | "rdtsc";
+  | "xchg" | "atomic" | "hlt" | "rdtsc"
+  // VMX instructions: the class cost is their retirement; the operation's own cost comes from the profile's
+  // VmxCosts (VM entry, VMREAD, VMPTRLD ...), charged by the handler.
+  | "vmx";
 
 /** Arithmetic flag bits (EFLAGS) used to describe what an instruction defines. */
 export const enum FlagBit {

@@ -60,7 +60,8 @@ export const CORE2_Q6600: CpuProfile = {
       string: 4, // one non-REP MOVS/STOS/LODS: ~4-5 uops [estimate from UOPS_INFO_HSW MOVSB 4.0]
       io: 20, // [estimate] the core-side part of IN/OUT; the chipset round trip is bus.portIoCycles
       rdtsc: 65, // [published: AGNER_TABLES] RDTSC on Merom/Penryn ~64 clocks
-      serialize: 150, // [estimate] CPUID on Core 2: Agner lists ~100-200 clocks; between that and the ~100 of Haswell (UOPS_INFO_HSW CPUID 99.4)
+      serialize: 150,
+      vmx: 1, // retirement only: VmxCosts (vmx/vmx-costs.ts) carries the VMX operations\' cost // [estimate] CPUID on Core 2: Agner lists ~100-200 clocks; between that and the ~100 of Haswell (UOPS_INFO_HSW CPUID 99.4)
       system: 60, // [estimate] LAR/LSL/VERR-class descriptor instructions: 57-63 on Haswell (UOPS_INFO_HSW), assumed no faster here
       int: 150, // [estimate] IRET (and INT n's own part); see interruptDelivery
       xchg: 20, // XCHG with memory is implicitly locked [estimate: locked RMW ~20 clocks, AGNER_MICROARCH]
@@ -106,5 +107,5 @@ export const CORE2_Q6600: CpuProfile = {
   ipiLatencyCycles: 1000,
   // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
   // (vmx/vmx-costs.ts explains both).
-  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.merom, 2.0),
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.merom, 2.0, 2 * 20), // 2 TLB refills of pageWalkCycles (vmxCostsFor)
 };

@@ -54,7 +54,8 @@ export const HASWELL: CpuProfile = {
       string: 4, // MOVSB/MOVSD 4.0, LODSB 1.2, CMPSB 4.0 [read: UOPS_INFO_HSW]
       io: 20, // [estimate] the core-side part; the measured 3600-7400 cycles of IN/OUT are the bus round trip (bus.portIoCycles)
       rdtsc: 24, // RDTSC 24 [read: UOPS_INFO_HSW]
-      serialize: 100, // CPUID 99.4 [read: UOPS_INFO_HSW]; also WRMSR 137, RDMSR 92, INVLPG 208, RDTSC 24 in the same class
+      serialize: 100,
+      vmx: 1, // retirement only: VmxCosts (vmx/vmx-costs.ts) carries the VMX operations\' cost // CPUID 99.4 [read: UOPS_INFO_HSW]; also WRMSR 137, RDMSR 92, INVLPG 208, RDTSC 24 in the same class
       system: 62, // LAR r,r 62.0; LSL 57; VERR 63; LGDT/LIDT 120, LLDT 128 [read: UOPS_INFO_HSW]
       int: 150, // [estimate] see interruptDelivery
       xchg: 19, // XCHG m32,r32 19.0 (implicitly locked) [read: UOPS_INFO_HSW]
@@ -91,5 +92,5 @@ export const HASWELL: CpuProfile = {
   ipiLatencyCycles: 700, // [estimate] (see core2-q6600.ts)
   // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
   // (vmx/vmx-costs.ts explains both).
-  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.haswell, 1.0),
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.haswell, 1.0, 2 * 20), // 2 TLB refills of pageWalkCycles (vmxCostsFor)
 };

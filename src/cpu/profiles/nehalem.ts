@@ -54,7 +54,8 @@ export const NEHALEM: CpuProfile = {
       string: 4, // [estimate from UOPS_INFO_HSW MOVSB 4.0]
       io: 20, // [estimate] core-side part of IN/OUT
       rdtsc: 24, // [published: AGNER_TABLES] RDTSC on Nehalem ~24 clocks
-      serialize: 120, // [estimate] CPUID: between Core 2's and Haswell's 99.4 (UOPS_INFO_HSW)
+      serialize: 120,
+      vmx: 1, // retirement only: VmxCosts (vmx/vmx-costs.ts) carries the VMX operations\' cost // [estimate] CPUID: between Core 2's and Haswell's 99.4 (UOPS_INFO_HSW)
       system: 60, // [estimate] as Haswell's LAR/LSL/VERR (UOPS_INFO_HSW 57-63)
       int: 150, // [estimate] see interruptDelivery
       xchg: 20, // [estimate] locked RMW ~20 (Haswell measures 19: UOPS_INFO_HSW)
@@ -94,5 +95,5 @@ export const NEHALEM: CpuProfile = {
   ipiLatencyCycles: 800, // [estimate] ~0.3 us ICR write to acceptance (see core2-q6600.ts)
   // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
   // (vmx/vmx-costs.ts explains both).
-  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.nehalem, 1.5),
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.nehalem, 1.5, 2 * 20), // 2 TLB refills of pageWalkCycles (vmxCostsFor)
 };

@@ -53,7 +53,8 @@ export const SANDYBRIDGE: CpuProfile = {
       string: 4, // [estimate from UOPS_INFO_HSW MOVSB 4.0]
       io: 20, // [estimate] core-side part of IN/OUT
       rdtsc: 28, // [published: AGNER_TABLES] RDTSC on Sandy Bridge ~28 clocks
-      serialize: 100, // [estimate] CPUID as measured on Haswell (UOPS_INFO_HSW 99.4); same microcode generation
+      serialize: 100,
+      vmx: 1, // retirement only: VmxCosts (vmx/vmx-costs.ts) carries the VMX operations\' cost // [estimate] CPUID as measured on Haswell (UOPS_INFO_HSW 99.4); same microcode generation
       system: 60, // [estimate] as Haswell's LAR/LSL/VERR (UOPS_INFO_HSW 57-63)
       int: 150, // [estimate] see interruptDelivery
       xchg: 19, // [estimate] locked RMW as measured on Haswell (UOPS_INFO_HSW XCHG m,r 19.0)
@@ -93,5 +94,5 @@ export const SANDYBRIDGE: CpuProfile = {
   ipiLatencyCycles: 700, // [estimate] ~0.2 us ICR write to acceptance (see core2-q6600.ts)
   // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
   // (vmx/vmx-costs.ts explains both).
-  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.sandybridge, 1.2),
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.sandybridge, 1.2, 2 * 20), // 2 TLB refills of pageWalkCycles (vmxCostsFor)
 };

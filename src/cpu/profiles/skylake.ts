@@ -60,7 +60,8 @@ export const SKYLAKE: CpuProfile = {
       string: 4, // MOVSB/MOVSD 4.0, CMPSB 4.0 [read: UOPS_INFO_SKL]
       io: 20, // [estimate] core-side part of IN/OUT
       rdtsc: 25, // [published: UOPS_INFO_SKL] RDTSC ~25 clocks
-      serialize: 101, // CPUID 100.7 [read: UOPS_INFO_SKL]; INVLPG 211, MOV DR 201 in the same class
+      serialize: 101,
+      vmx: 1, // retirement only: VmxCosts (vmx/vmx-costs.ts) carries the VMX operations\' cost // CPUID 100.7 [read: UOPS_INFO_SKL]; INVLPG 211, MOV DR 201 in the same class
       system: 60, // LAR r,r 60.0, LSL 58, LGDT 121, LLDT 129 [read: UOPS_INFO_SKL]
       int: 150, // INT n total measured, split with interruptDelivery (see there)
       xchg: 18, // [estimate] = LOCK INC/DEC m 18.0 [read: UOPS_INFO_SKL]; XCHG m,r was not in the part read
@@ -102,5 +103,5 @@ export const SKYLAKE: CpuProfile = {
   ipiLatencyCycles: 700, // [estimate] (see core2-q6600.ts)
   // VM exit + entry calibrated to the published round trip [read: VMX_MD]; VMX instruction costs [estimate]
   // (vmx/vmx-costs.ts explains both).
-  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.skylake, 1.0),
+  vmx: vmxCostsFor(ROUND_TRIP_CYCLES.skylake, 1.0, 2 * 20), // 2 TLB refills of pageWalkCycles (vmxCostsFor)
 };

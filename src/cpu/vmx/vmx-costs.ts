@@ -3,10 +3,10 @@
  *
  * Round trip. shared/reference/vmx.md 1a gives, per microarchitecture, the TSC cycles of one iteration of
  * "host VMRESUME -> guest CPUID -> VM exit -> minimal host stub" (the vmlatency loop). The model charges
- * that iteration as vmExitCycles + vmEntryCycles + the stub's own instructions (a decrement and a taken
- * branch, ~3 cycles) + the memory traffic of the transition (the VMCS region's guest- and host-state
- * lines; warm in the L1 in that loop, so nothing extra). The fixed part is therefore the published best
- * case minus STUB_CYCLES, split between exit and entry. The split itself is an estimate: no public
+ * that iteration as vmExitCycles + vmEntryCycles + the stub's own instructions (a decrement, a branch not
+ * taken, and VMRESUME's retirement: 3 cycles) + the memory traffic of the transition (the VMCS region's guest- and host-state
+ * lines; warm in the L1 in that loop, so nothing extra) + the TLB refills after the flushes (see
+ * vmxCostsFor). The fixed part is therefore the published best case minus those, split between exit and entry. The split itself is an estimate: no public
  * measurement separates the two halves; 55 % exit / 45 % entry follows the common observation that the
  * exit (which saves more state and records the exit information) is the slower half.
  *
@@ -17,16 +17,21 @@
  */
 import type { VmxCosts } from "../profile.ts";
 
-/** The host stub of the vmlatency loop in the model's cost table (DEC + taken JNZ). */
-export const STUB_CYCLES = 5;
+/** The host stub of the vmlatency loop in the model's cost table: DEC, a JZ not taken, and VMRESUME's own
+ * class cost ("vmx": 1 cycle of retirement; the entry is vmEntryCycles). */
+export const STUB_CYCLES = 3;
 
 /** Share of the fixed round-trip cost charged at the VM exit (the rest at VM entry). */
 export const EXIT_SHARE = 0.55;
 
 /** VmxCosts whose exit + entry reproduce a published round trip of `roundTripCycles`, with per-instruction
- * costs scaled by `instructionScale` from the Skylake-era estimates (1.0). */
-export function vmxCostsFor(roundTripCycles: number, instructionScale: number): VmxCosts {
-  const fixed = roundTripCycles - STUB_CYCLES;
+ * costs scaled by `instructionScale` from the Skylake-era estimates (1.0). `refillCycles` is what the model
+ * charges for the TLB refills of one round trip: the vmlatency hosts did not use VPID, so every entry and
+ * exit flushed the TLB and the published figure includes the two page walks that follow (the guest's code
+ * page after the entry, the host's after the exit): 2 x the profile's pageWalkCycles (the walks' cache
+ * accesses hit in the L1 in that loop). */
+export function vmxCostsFor(roundTripCycles: number, instructionScale: number, refillCycles: number): VmxCosts {
+  const fixed = roundTripCycles - STUB_CYCLES - refillCycles;
   const exit = Math.round(fixed * EXIT_SHARE);
   const s = (n: number) => Math.round(n * instructionScale);
   return {
