@@ -15,11 +15,23 @@
  * Leaves out: nothing to model here beyond reading; rules keep no state between entries.
  */
 import type { PhysicalMemory32, VmcsRegion } from "./vmcs.ts";
-import { readField } from "./vmcs.ts";
 import { VmcsField } from "./vmcs-fields.ts";
-import { PROC_ACTIVATE_SECONDARY_CONTROLS } from "./vmx-controls.ts";
-import { decodeVmxMisc, IA32_VMX_MISC, IA32_VMX_BASIC, type VmxCapabilities, type VmxMisc } from "./vmx-capabilities.ts";
-import { EPT_MAXPHYADDR } from "./ept-pointer.ts";
+import * as Controls from "./vmx-controls.ts";
+import type { VmxCapabilities, VmxMisc } from "./vmx-capabilities.ts";
+import * as Capabilities from "./vmx-capabilities.ts";
+import * as Ept from "./ept-pointer.ts";
+
+// Imported values as module constants: under tsx and vitest an imported binding is a getter call per use.
+const { PROC_ACTIVATE_SECONDARY_CONTROLS } = Controls;
+const { decodeVmxMisc, IA32_VMX_MISC, IA32_VMX_BASIC } = Capabilities;
+const { EPT_MAXPHYADDR } = Ept;
+
+/** The fields read here, as module constants (a property load of VmcsField per read is measurable). */
+const {
+  PIN_BASED_VM_EXECUTION_CONTROLS, PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS,
+  SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS, VM_ENTRY_CONTROLS, VM_ENTRY_INTERRUPTION_INFORMATION,
+  VM_EXIT_CONTROLS,
+} = VmcsField;
 
 export interface EntryCheckEnv {
   /** The processor's capability MSRs (vmxCapabilities(...)); whether the TRUE control MSRs apply is already
@@ -111,23 +123,32 @@ export class EntryContext {
   /** IA32_VMX_BASIC[30:0]. */
   readonly revisionId: number;
 
+  // The active VMCS's data and where each encoding lives in it (vmcs.ts VmcsLayout: kind 0 = no such field).
+  private readonly image: Uint32Array;
+  private readonly kind: Uint8Array;
+  private readonly dword: Uint16Array;
+
   constructor(readonly vmcs: VmcsRegion, env: EntryCheckEnv) {
+    this.image = vmcs.image;
+    this.kind = vmcs.layout.kind;
+    this.dword = vmcs.layout.dword;
     this.caps = env.caps;
     this.mem = env.mem;
-    this.pin = this.f(VmcsField.PIN_BASED_VM_EXECUTION_CONTROLS);
-    this.proc = this.f(VmcsField.PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS);
+    this.pin = this.f(PIN_BASED_VM_EXECUTION_CONTROLS);
+    this.proc = this.f(PRIMARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS);
     this.proc2 = anyBit(this.proc, PROC_ACTIVATE_SECONDARY_CONTROLS)
-      ? this.f(VmcsField.SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS) : 0;
-    this.exit = this.f(VmcsField.VM_EXIT_CONTROLS);
-    this.entry = this.f(VmcsField.VM_ENTRY_CONTROLS);
+      ? this.f(SECONDARY_PROCESSOR_BASED_VM_EXECUTION_CONTROLS) : 0;
+    this.exit = this.f(VM_EXIT_CONTROLS);
+    this.entry = this.f(VM_ENTRY_CONTROLS);
     this.misc = decodeVmxMisc(env.caps.msrs.get(IA32_VMX_MISC) ?? [0, 0]);
     this.revisionId = (env.caps.msrs.get(IA32_VMX_BASIC)?.[0] ?? 0) & 0x7fffffff;
   }
 
   /** A field's 32 bits as VMREAD gives them (bits 31:0 of a 64-bit field's FULL encoding, bits 63:32 of its
-   * HIGH encoding); 0 for a field this VMCS does not have. */
+   * HIGH encoding); 0 for a field this VMCS does not have. `encoding` is one of vmcs-fields.ts (below 8000H).
+   * This is readField without its checks on arbitrary encodings: the rules read every VM entry. */
   f(encoding: number): number {
-    return readField(this.vmcs, encoding) ?? 0;
+    return this.kind[encoding] === 0 ? 0 : this.image[this.dword[encoding]];
   }
 
   /** The high dword of a 64-bit field (its HIGH encoding is the FULL one + 1). */
@@ -142,7 +163,7 @@ export class EntryContext {
 
   /** The VM-entry interruption-information field when its valid bit is 1, else undefined. */
   get injection(): number | undefined {
-    const info = this.f(VmcsField.VM_ENTRY_INTERRUPTION_INFORMATION);
+    const info = this.f(VM_ENTRY_INTERRUPTION_INFORMATION);
     return anyBit(info, INTR_INFO_VALID) ? info : undefined;
   }
 

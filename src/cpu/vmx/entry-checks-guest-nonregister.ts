@@ -22,11 +22,22 @@
  * VMCS pointer): "entry to SMM" is refused earlier, by the control checks.
  */
 import { VmcsField } from "./vmcs-fields.ts";
-import { PIN_VIRTUAL_NMIS, PROC2_VMCS_SHADOWING } from "./vmx-controls.ts";
-import {
-  type EntryContext, type EntryRule, rule, beyondMaxPhys, intrType, intrVector,
-  INTR_TYPE_EXTERNAL, INTR_TYPE_NMI, INTR_TYPE_HARDWARE_EXCEPTION, INTR_TYPE_OTHER_EVENT,
-} from "./entry-checks-context.ts";
+import * as Controls from "./vmx-controls.ts";
+import type { EntryContext, EntryRule } from "./entry-checks-context.ts";
+import * as Context from "./entry-checks-context.ts";
+
+// Imported values as module constants: under tsx and vitest an imported binding is a getter call per use.
+const { PIN_VIRTUAL_NMIS, PROC2_VMCS_SHADOWING } = Controls;
+const {
+  rule, beyondMaxPhys, intrType, intrVector, INTR_TYPE_EXTERNAL, INTR_TYPE_NMI, INTR_TYPE_HARDWARE_EXCEPTION,
+  INTR_TYPE_OTHER_EVENT,
+} = Context;
+
+/** The fields read here, as module constants (a property load of VmcsField per read is measurable). */
+const {
+  GUEST_ACTIVITY_STATE, GUEST_IA32_DEBUGCTL, GUEST_INTERRUPTIBILITY_STATE, GUEST_PENDING_DEBUG_EXCEPTIONS,
+  GUEST_RFLAGS, GUEST_SS_ACCESS_RIGHTS, VMCS_LINK_POINTER,
+} = VmcsField;
 
 const SECTION = "26.3.1.5";
 /** Exit qualifications of VM-entry failures (SDM 26.7). */
@@ -58,11 +69,11 @@ const VECTOR_DB = 1;
 const VECTOR_MC = 18;
 
 function activity(c: EntryContext): number {
-  return c.f(VmcsField.GUEST_ACTIVITY_STATE);
+  return c.f(GUEST_ACTIVITY_STATE);
 }
 
 function interruptibility(c: EntryContext): number {
-  return c.f(VmcsField.GUEST_INTERRUPTIBILITY_STATE);
+  return c.f(GUEST_INTERRUPTIBILITY_STATE);
 }
 
 function supported(c: EntryContext, state: number): boolean {
@@ -96,7 +107,7 @@ export function injectionAllowedIn(state: number, info: number): boolean {
 const ACTIVITY_RULES: EntryRule[] = [
   rule("guest-activity-state", SECTION, (c) => !supported(c, activity(c))),
   rule("guest-activity-hlt-ss-dpl", SECTION,
-    (c) => activity(c) === ACTIVITY_HLT && ((c.f(VmcsField.GUEST_SS_ACCESS_RIGHTS) >>> 5) & 3) !== 0),
+    (c) => activity(c) === ACTIVITY_HLT && ((c.f(GUEST_SS_ACCESS_RIGHTS) >>> 5) & 3) !== 0),
   rule("guest-activity-blocking-not-active", SECTION,
     (c) => (interruptibility(c) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS)) !== 0 && activity(c) !== ACTIVITY_ACTIVE),
   rule("guest-activity-injection", SECTION, (c) => {
@@ -110,7 +121,7 @@ const INTERRUPTIBILITY_RULES: EntryRule[] = [
   rule("guest-interruptibility-sti-and-mov-ss", SECTION,
     (c) => (interruptibility(c) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS)) === (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS)),
   rule("guest-interruptibility-sti-with-if-0", SECTION,
-    (c) => (interruptibility(c) & BLOCKING_BY_STI) !== 0 && (c.f(VmcsField.GUEST_RFLAGS) & RFLAGS_IF) === 0),
+    (c) => (interruptibility(c) & BLOCKING_BY_STI) !== 0 && (c.f(GUEST_RFLAGS) & RFLAGS_IF) === 0),
   rule("guest-interruptibility-external-interrupt-blocked", SECTION,
     (c) => c.injecting(INTR_TYPE_EXTERNAL) && (interruptibility(c) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS)) !== 0),
   rule("guest-interruptibility-nmi-mov-ss", SECTION,
@@ -128,29 +139,29 @@ const INTERRUPTIBILITY_RULES: EntryRule[] = [
 function bsBroken(c: EntryContext): boolean {
   const blocked = (interruptibility(c) & (BLOCKING_BY_STI | BLOCKING_BY_MOV_SS)) !== 0 || activity(c) === ACTIVITY_HLT;
   if (!blocked) return false;
-  const tf = (c.f(VmcsField.GUEST_RFLAGS) & RFLAGS_TF) !== 0;
-  const btf = (c.f(VmcsField.GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF) !== 0;
-  const bs = (c.f(VmcsField.GUEST_PENDING_DEBUG_EXCEPTIONS) & PENDING_DEBUG_BS) !== 0;
+  const tf = (c.f(GUEST_RFLAGS) & RFLAGS_TF) !== 0;
+  const btf = (c.f(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF) !== 0;
+  const bs = (c.f(GUEST_PENDING_DEBUG_EXCEPTIONS) & PENDING_DEBUG_BS) !== 0;
   return bs !== (tf && !btf);
 }
 
 const PENDING_DEBUG_RULES: EntryRule[] = [
   rule("guest-pending-debug-reserved-bits", SECTION,
-    (c) => (c.f(VmcsField.GUEST_PENDING_DEBUG_EXCEPTIONS) & PENDING_DEBUG_RESERVED) !== 0),
+    (c) => (c.f(GUEST_PENDING_DEBUG_EXCEPTIONS) & PENDING_DEBUG_RESERVED) !== 0),
   rule("guest-pending-debug-bs", SECTION, bsBroken),
-  rule("guest-pending-debug-rtm", SECTION, (c) => (c.f(VmcsField.GUEST_PENDING_DEBUG_EXCEPTIONS) & PENDING_DEBUG_RTM) !== 0),
+  rule("guest-pending-debug-rtm", SECTION, (c) => (c.f(GUEST_PENDING_DEBUG_EXCEPTIONS) & PENDING_DEBUG_RTM) !== 0),
 ];
 
 /** The link pointer when it is not FFFFFFFF_FFFFFFFFH (the value meaning "none"), else undefined. */
 function linkPointer(c: EntryContext): readonly [number, number] | undefined {
-  const lo = c.f(VmcsField.VMCS_LINK_POINTER);
-  const hi = c.hi(VmcsField.VMCS_LINK_POINTER);
+  const lo = c.f(VMCS_LINK_POINTER);
+  const hi = c.hi(VMCS_LINK_POINTER);
   return lo === 0xffffffff && hi === 0xffffffff ? undefined : [lo, hi];
 }
 
 /** The first 4 bytes of the region the link pointer names (only read once it is aligned and in range). */
 function linkedRevisionDword(c: EntryContext): number {
-  return c.mem.read32(c.address(VmcsField.VMCS_LINK_POINTER)) >>> 0;
+  return c.mem.read32(c.address(VMCS_LINK_POINTER)) >>> 0;
 }
 
 function linkRule(name: string, violated: (c: EntryContext, lo: number, hi: number) => boolean): EntryRule {
@@ -167,7 +178,7 @@ const LINK_POINTER_RULES: EntryRule[] = [
   linkRule("vmcs-link-pointer-shadow-indicator",
     (c) => (linkedRevisionDword(c) >>> 31 === 1) !== c.proc2Has(PROC2_VMCS_SHADOWING)),
   // The processor is never in SMM: the field must not hold the current-VMCS pointer.
-  linkRule("vmcs-link-pointer-current-vmcs", (c) => c.address(VmcsField.VMCS_LINK_POINTER) === c.vmcs.pa),
+  linkRule("vmcs-link-pointer-current-vmcs", (c) => c.address(VMCS_LINK_POINTER) === c.vmcs.pa),
 ];
 
 /** 26.3.1.5, in the SDM's order. */

@@ -20,8 +20,23 @@
  * core does not execute virtual-8086 mode.
  */
 import { VmcsField } from "./vmcs-fields.ts";
-import { PROC2_UNRESTRICTED_GUEST } from "./vmx-controls.ts";
-import { type EntryContext, type EntryRule, rule } from "./entry-checks-context.ts";
+import * as Controls from "./vmx-controls.ts";
+import type { EntryContext, EntryRule } from "./entry-checks-context.ts";
+import * as Context from "./entry-checks-context.ts";
+
+// Imported values as module constants: under tsx and vitest an imported binding is a getter call per use.
+const { PROC2_UNRESTRICTED_GUEST } = Controls;
+const { rule } = Context;
+
+/** The fields read here, as module constants (a property load of VmcsField per read is measurable). */
+const {
+  GUEST_CR0, GUEST_CS_ACCESS_RIGHTS, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_SELECTOR, GUEST_DS_ACCESS_RIGHTS,
+  GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_SELECTOR, GUEST_ES_ACCESS_RIGHTS, GUEST_ES_BASE, GUEST_ES_LIMIT,
+  GUEST_ES_SELECTOR, GUEST_FS_ACCESS_RIGHTS, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_SELECTOR,
+  GUEST_GS_ACCESS_RIGHTS, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_SELECTOR, GUEST_LDTR_ACCESS_RIGHTS,
+  GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_SELECTOR, GUEST_RFLAGS, GUEST_SS_ACCESS_RIGHTS, GUEST_SS_BASE,
+  GUEST_SS_LIMIT, GUEST_SS_SELECTOR, GUEST_TR_ACCESS_RIGHTS, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_SELECTOR,
+} = VmcsField;
 
 const SECTION = "26.3.1.2";
 const RFLAGS_VM = 1 << 17;
@@ -39,14 +54,14 @@ function seg(name: string, selector: number, base: number, limit: number, ar: nu
   return { name, selector, base, limit, ar };
 }
 
-const CS = seg("cs", VmcsField.GUEST_CS_SELECTOR, VmcsField.GUEST_CS_BASE, VmcsField.GUEST_CS_LIMIT, VmcsField.GUEST_CS_ACCESS_RIGHTS);
-const SS = seg("ss", VmcsField.GUEST_SS_SELECTOR, VmcsField.GUEST_SS_BASE, VmcsField.GUEST_SS_LIMIT, VmcsField.GUEST_SS_ACCESS_RIGHTS);
-const DS = seg("ds", VmcsField.GUEST_DS_SELECTOR, VmcsField.GUEST_DS_BASE, VmcsField.GUEST_DS_LIMIT, VmcsField.GUEST_DS_ACCESS_RIGHTS);
-const ES = seg("es", VmcsField.GUEST_ES_SELECTOR, VmcsField.GUEST_ES_BASE, VmcsField.GUEST_ES_LIMIT, VmcsField.GUEST_ES_ACCESS_RIGHTS);
-const FS = seg("fs", VmcsField.GUEST_FS_SELECTOR, VmcsField.GUEST_FS_BASE, VmcsField.GUEST_FS_LIMIT, VmcsField.GUEST_FS_ACCESS_RIGHTS);
-const GS = seg("gs", VmcsField.GUEST_GS_SELECTOR, VmcsField.GUEST_GS_BASE, VmcsField.GUEST_GS_LIMIT, VmcsField.GUEST_GS_ACCESS_RIGHTS);
-const TR = seg("tr", VmcsField.GUEST_TR_SELECTOR, VmcsField.GUEST_TR_BASE, VmcsField.GUEST_TR_LIMIT, VmcsField.GUEST_TR_ACCESS_RIGHTS);
-const LDTR = seg("ldtr", VmcsField.GUEST_LDTR_SELECTOR, VmcsField.GUEST_LDTR_BASE, VmcsField.GUEST_LDTR_LIMIT, VmcsField.GUEST_LDTR_ACCESS_RIGHTS);
+const CS = seg("cs", GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_ACCESS_RIGHTS);
+const SS = seg("ss", GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_ACCESS_RIGHTS);
+const DS = seg("ds", GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_ACCESS_RIGHTS);
+const ES = seg("es", GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_ACCESS_RIGHTS);
+const FS = seg("fs", GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_ACCESS_RIGHTS);
+const GS = seg("gs", GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_ACCESS_RIGHTS);
+const TR = seg("tr", GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_ACCESS_RIGHTS);
+const LDTR = seg("ldtr", GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_ACCESS_RIGHTS);
 
 /** The six code/data segment registers in the SDM's order. */
 const CODE_DATA: readonly SegmentFields[] = [CS, SS, DS, ES, FS, GS];
@@ -60,7 +75,7 @@ const present = (ar: number) => (ar >>> 7) & 1;
 const unusable = (ar: number) => ((ar >>> 16) & 1) === 1;
 
 function v86(c: EntryContext): boolean {
-  return (c.f(VmcsField.GUEST_RFLAGS) & RFLAGS_VM) !== 0;
+  return (c.f(GUEST_RFLAGS) & RFLAGS_VM) !== 0;
 }
 
 function ug(c: EntryContext): boolean {
@@ -124,7 +139,7 @@ const CODE_DATA_ACCESS_RIGHTS_RULES: EntryRule[] = [
   ...notV86([CS], "dpl-conforming", (c, _s, a) => (type(a) === 13 || type(a) === 15) && dpl(a) > dpl(ar(c, SS))),
   ...notV86([SS], "dpl-rpl", (c, s, a) => !ug(c) && dpl(a) !== (c.f(s.selector) & 3)),
   ...notV86([SS], "dpl-real-mode",
-    (c, _s, a) => (type(ar(c, CS)) === 3 || (c.f(VmcsField.GUEST_CR0) & CR0_PE) === 0) && dpl(a) !== 0),
+    (c, _s, a) => (type(ar(c, CS)) === 3 || (c.f(GUEST_CR0) & CR0_PE) === 0) && dpl(a) !== 0),
   ...notV86(DATA, "dpl-rpl",
     (c, s, a) => !ug(c) && !unusable(a) && type(a) <= 11 && dpl(a) < (c.f(s.selector) & 3)),
   // P, reserved 11:8, G, reserved 31:17 ("if the register is CS or if the register is usable").

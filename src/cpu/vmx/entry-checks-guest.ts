@@ -21,19 +21,28 @@
  * PERF_GLOBAL_CTRL, BNDCFGS, RTIT_CTL, CET and PKRS: not offered.
  */
 import { VmcsField } from "./vmcs-fields.ts";
-import {
-  guestCr0Fixed0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1,
-} from "./vmx-capabilities.ts";
-import {
-  PROC2_UNRESTRICTED_GUEST, ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_IA32_PAT, ENTRY_LOAD_IA32_EFER,
-  ENTRY_IA32E_MODE_GUEST,
-} from "./vmx-controls.ts";
-import {
-  type EntryContext, type EntryRule, rule, anyBit, validPat, MODEL_EFER_DEFINED, INTR_TYPE_EXTERNAL,
-} from "./entry-checks-context.ts";
-import { breaksFixedBits } from "./entry-checks-host.ts";
+import * as Capabilities from "./vmx-capabilities.ts";
+import * as Controls from "./vmx-controls.ts";
+import type { EntryContext, EntryRule } from "./entry-checks-context.ts";
+import * as Context from "./entry-checks-context.ts";
+import * as Host from "./entry-checks-host.ts";
 import { GUEST_SEGMENT_RULES } from "./entry-checks-guest-segments.ts";
 import { GUEST_NON_REGISTER_RULES } from "./entry-checks-guest-nonregister.ts";
+
+// Imported values as module constants: under tsx and vitest an imported binding is a getter call per use.
+const { guestCr0Fixed0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } = Capabilities;
+const {
+  PROC2_UNRESTRICTED_GUEST, ENTRY_LOAD_DEBUG_CONTROLS, ENTRY_LOAD_IA32_PAT, ENTRY_LOAD_IA32_EFER,
+  ENTRY_IA32E_MODE_GUEST,
+} = Controls;
+const { rule, anyBit, validPat, MODEL_EFER_DEFINED, INTR_TYPE_EXTERNAL } = Context;
+const { breaksFixedBits } = Host;
+
+/** The fields read here, as module constants (a property load of VmcsField per read is measurable). */
+const {
+  GUEST_CR0, GUEST_CR4, GUEST_GDTR_LIMIT, GUEST_IA32_DEBUGCTL, GUEST_IA32_EFER, GUEST_IA32_PAT, GUEST_IDTR_LIMIT,
+  GUEST_RFLAGS,
+} = VmcsField;
 
 const REGS = "26.3.1.1";
 const DTR = "26.3.1.3";
@@ -52,7 +61,7 @@ const RFLAGS_IF = 1 << 9;
 const RFLAGS_VM = 1 << 17;
 
 function cr0(c: EntryContext): number {
-  return c.f(VmcsField.GUEST_CR0);
+  return c.f(GUEST_CR0);
 }
 
 /** CR0 against the fixed bits, PE/PG exempt under "unrestricted guest", NW/CD never checked. */
@@ -68,24 +77,24 @@ function cr0FixedBroken(c: EntryContext): boolean {
 const CONTROL_REGISTER_RULES: EntryRule[] = [
   rule("guest-cr0-fixed-bits", REGS, cr0FixedBroken),
   rule("guest-cr0-pg-without-pe", REGS, (c) => anyBit(cr0(c), CR0_PG) && !anyBit(cr0(c), CR0_PE)),
-  rule("guest-cr4-fixed-bits", REGS, (c) => breaksFixedBits(c, c.f(VmcsField.GUEST_CR4), IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1)),
+  rule("guest-cr4-fixed-bits", REGS, (c) => breaksFixedBits(c, c.f(GUEST_CR4), IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1)),
   rule("guest-debugctl-reserved-bits", REGS,
     (c) => c.entryHas(ENTRY_LOAD_DEBUG_CONTROLS) &&
-      (anyBit(c.f(VmcsField.GUEST_IA32_DEBUGCTL), DEBUGCTL_RESERVED_LO) || c.hi(VmcsField.GUEST_IA32_DEBUGCTL) !== 0)),
+      (anyBit(c.f(GUEST_IA32_DEBUGCTL), DEBUGCTL_RESERVED_LO) || c.hi(GUEST_IA32_DEBUGCTL) !== 0)),
   rule("guest-pat", REGS,
-    (c) => c.entryHas(ENTRY_LOAD_IA32_PAT) && !validPat(c.f(VmcsField.GUEST_IA32_PAT), c.hi(VmcsField.GUEST_IA32_PAT))),
+    (c) => c.entryHas(ENTRY_LOAD_IA32_PAT) && !validPat(c.f(GUEST_IA32_PAT), c.hi(GUEST_IA32_PAT))),
   rule("guest-efer-reserved-bits", REGS,
     (c) => c.entryHas(ENTRY_LOAD_IA32_EFER) &&
-      (anyBit(c.f(VmcsField.GUEST_IA32_EFER), ~MODEL_EFER_DEFINED) || c.hi(VmcsField.GUEST_IA32_EFER) !== 0)),
+      (anyBit(c.f(GUEST_IA32_EFER), ~MODEL_EFER_DEFINED) || c.hi(GUEST_IA32_EFER) !== 0)),
 ];
 
 const DESCRIPTOR_TABLE_RULES: EntryRule[] = [
-  rule("guest-gdtr-limit", DTR, (c) => anyBit(c.f(VmcsField.GUEST_GDTR_LIMIT), 0xffff0000)),
-  rule("guest-idtr-limit", DTR, (c) => anyBit(c.f(VmcsField.GUEST_IDTR_LIMIT), 0xffff0000)),
+  rule("guest-gdtr-limit", DTR, (c) => anyBit(c.f(GUEST_GDTR_LIMIT), 0xffff0000)),
+  rule("guest-idtr-limit", DTR, (c) => anyBit(c.f(GUEST_IDTR_LIMIT), 0xffff0000)),
 ];
 
 function rflags(c: EntryContext): number {
-  return c.f(VmcsField.GUEST_RFLAGS);
+  return c.f(GUEST_RFLAGS);
 }
 
 const RIP_RFLAGS_RULES: EntryRule[] = [

@@ -17,9 +17,21 @@
  * Leaves out: CET (S_CET, SSP, interrupt SSP table), PKRS: the model has none of them.
  */
 import { VmcsField } from "./vmcs-fields.ts";
-import { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } from "./vmx-capabilities.ts";
-import { EXIT_HOST_ADDRESS_SPACE_SIZE, EXIT_LOAD_IA32_PAT, EXIT_LOAD_IA32_EFER, ENTRY_IA32E_MODE_GUEST } from "./vmx-controls.ts";
-import { type EntryContext, type EntryRule, rule, anyBit, validPat, MODEL_EFER_DEFINED } from "./entry-checks-context.ts";
+import * as Capabilities from "./vmx-capabilities.ts";
+import * as Controls from "./vmx-controls.ts";
+import type { EntryContext, EntryRule } from "./entry-checks-context.ts";
+import * as Context from "./entry-checks-context.ts";
+
+// Imported values as module constants: under tsx and vitest an imported binding is a getter call per use.
+const { IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1, IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1 } = Capabilities;
+const { EXIT_HOST_ADDRESS_SPACE_SIZE, EXIT_LOAD_IA32_PAT, EXIT_LOAD_IA32_EFER, ENTRY_IA32E_MODE_GUEST } = Controls;
+const { rule, anyBit, validPat, MODEL_EFER_DEFINED } = Context;
+
+/** The fields read here, as module constants (a property load of VmcsField per read is measurable). */
+const {
+  HOST_CR0, HOST_CR4, HOST_CS_SELECTOR, HOST_DS_SELECTOR, HOST_ES_SELECTOR, HOST_FS_SELECTOR, HOST_GS_SELECTOR,
+  HOST_IA32_EFER, HOST_IA32_PAT, HOST_SS_SELECTOR, HOST_TR_SELECTOR,
+} = VmcsField;
 
 const CTRL = "26.2.2";
 const SEG = "26.2.3";
@@ -35,30 +47,30 @@ export function breaksFixedBits(c: EntryContext, value: number, fixed0Msr: numbe
 
 /** 26.2.2, in the SDM's order. */
 export const HOST_CONTROL_REGISTER_RULES: readonly EntryRule[] = [
-  rule("host-cr0-fixed-bits", CTRL, (c) => breaksFixedBits(c, c.f(VmcsField.HOST_CR0), IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1)),
-  rule("host-cr4-fixed-bits", CTRL, (c) => breaksFixedBits(c, c.f(VmcsField.HOST_CR4), IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1)),
+  rule("host-cr0-fixed-bits", CTRL, (c) => breaksFixedBits(c, c.f(HOST_CR0), IA32_VMX_CR0_FIXED0, IA32_VMX_CR0_FIXED1)),
+  rule("host-cr4-fixed-bits", CTRL, (c) => breaksFixedBits(c, c.f(HOST_CR4), IA32_VMX_CR4_FIXED0, IA32_VMX_CR4_FIXED1)),
   rule("host-pat", CTRL,
-    (c) => c.exitHas(EXIT_LOAD_IA32_PAT) && !validPat(c.f(VmcsField.HOST_IA32_PAT), c.hi(VmcsField.HOST_IA32_PAT))),
+    (c) => c.exitHas(EXIT_LOAD_IA32_PAT) && !validPat(c.f(HOST_IA32_PAT), c.hi(HOST_IA32_PAT))),
   rule("host-efer-reserved-bits", CTRL,
     (c) => c.exitHas(EXIT_LOAD_IA32_EFER) &&
-      (anyBit(c.f(VmcsField.HOST_IA32_EFER), ~MODEL_EFER_DEFINED) || c.hi(VmcsField.HOST_IA32_EFER) !== 0)),
+      (anyBit(c.f(HOST_IA32_EFER), ~MODEL_EFER_DEFINED) || c.hi(HOST_IA32_EFER) !== 0)),
 ];
 
 /** "In the selector field for each of CS, SS, DS, ES, FS, GS and TR, the RPL (bits 1:0) and the TI flag (bit 2)
  * must be 0." One rule per register, in that order. */
 const SELECTORS: readonly (readonly [string, number])[] = [
-  ["cs", VmcsField.HOST_CS_SELECTOR], ["ss", VmcsField.HOST_SS_SELECTOR], ["ds", VmcsField.HOST_DS_SELECTOR],
-  ["es", VmcsField.HOST_ES_SELECTOR], ["fs", VmcsField.HOST_FS_SELECTOR], ["gs", VmcsField.HOST_GS_SELECTOR],
-  ["tr", VmcsField.HOST_TR_SELECTOR],
+  ["cs", HOST_CS_SELECTOR], ["ss", HOST_SS_SELECTOR], ["ds", HOST_DS_SELECTOR],
+  ["es", HOST_ES_SELECTOR], ["fs", HOST_FS_SELECTOR], ["gs", HOST_GS_SELECTOR],
+  ["tr", HOST_TR_SELECTOR],
 ];
 
 /** 26.2.3, in the SDM's order. */
 export const HOST_SEGMENT_RULES: readonly EntryRule[] = [
   ...SELECTORS.map(([name, enc]) => rule(`host-${name}-selector-rpl-ti`, SEG, (c) => (c.f(enc) & 7) !== 0)),
-  rule("host-cs-selector-null", SEG, (c) => c.f(VmcsField.HOST_CS_SELECTOR) === 0),
-  rule("host-tr-selector-null", SEG, (c) => c.f(VmcsField.HOST_TR_SELECTOR) === 0),
+  rule("host-cs-selector-null", SEG, (c) => c.f(HOST_CS_SELECTOR) === 0),
+  rule("host-tr-selector-null", SEG, (c) => c.f(HOST_TR_SELECTOR) === 0),
   rule("host-ss-selector-null", SEG,
-    (c) => !c.exitHas(EXIT_HOST_ADDRESS_SPACE_SIZE) && c.f(VmcsField.HOST_SS_SELECTOR) === 0),
+    (c) => !c.exitHas(EXIT_HOST_ADDRESS_SPACE_SIZE) && c.f(HOST_SS_SELECTOR) === 0),
 ];
 
 /** 26.2.4 on a processor without Intel 64. */

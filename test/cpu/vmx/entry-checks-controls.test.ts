@@ -18,9 +18,9 @@ import * as C from "../../../src/cpu/vmx/vmx-controls.ts";
 import { IA32_VMX_EPT_VPID_CAP, decodeVmxMisc, IA32_VMX_MISC, type VmxCapabilities } from "../../../src/cpu/vmx/vmx-capabilities.ts";
 import { CONTROL_RULES } from "../../../src/cpu/vmx/entry-checks.ts";
 import {
-  ADDR, allows, expectRulesCovered, runRows, withAllowed, type EntryCheckRow, type VmcsFixture,
-  EXT_INT, NMI, HW_EXC, SW_INT, PRIV_SW_EXC, SW_EXC, OTHER,
+  ADDR, allows, withAllowed, type VmcsFixture, EXT_INT, NMI, HW_EXC, SW_INT, PRIV_SW_EXC, SW_EXC, OTHER,
 } from "./vmcs-fixture.ts";
+import { expectRulesCovered, runRows, type EntryCheckRow } from "./entry-checks-rows.ts";
 
 const X = "26.2.1.1";
 const XE = "26.2.1.2";

@@ -14,7 +14,10 @@ import { VmcsField } from "../../../src/cpu/vmx/vmcs-fields.ts";
 import * as C from "../../../src/cpu/vmx/vmx-controls.ts";
 import type { VmxCapabilities } from "../../../src/cpu/vmx/vmx-capabilities.ts";
 import { GUEST_STATE_RULES } from "../../../src/cpu/vmx/entry-checks.ts";
-import { allows, expectRulesCovered, runRows, type EntryCheckRow, type VmcsFixture } from "./vmcs-fixture.ts";
+import {
+  allows, type VmcsFixture,
+} from "./vmcs-fixture.ts";
+import { expectRulesCovered, runRows, type EntryCheckRow } from "./entry-checks-rows.ts";
 
 const S = "26.3.1.2";
 const fail = (rule: string) => ({ kind: "guest-state" as const, rule });

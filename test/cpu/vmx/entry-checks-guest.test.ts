@@ -19,9 +19,9 @@ import * as C from "../../../src/cpu/vmx/vmx-controls.ts";
 import { IA32_VMX_CR0_FIXED1, IA32_VMX_MISC, type VmxCapabilities } from "../../../src/cpu/vmx/vmx-capabilities.ts";
 import { GUEST_STATE_RULES } from "../../../src/cpu/vmx/entry-checks.ts";
 import {
-  ADDR, allows, expectRulesCovered, runRows, withAllowed, withMsr, type EntryCheckRow, type VmcsFixture,
-  EXT_INT, NMI, HW_EXC, SW_INT, OTHER,
+  ADDR, allows, withAllowed, withMsr, type VmcsFixture, EXT_INT, NMI, HW_EXC, SW_INT, OTHER,
 } from "./vmcs-fixture.ts";
+import { expectRulesCovered, runRows, type EntryCheckRow } from "./entry-checks-rows.ts";
 
 const REGS = "26.3.1.1";
 const DTR = "26.3.1.3";

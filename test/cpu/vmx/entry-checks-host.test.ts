@@ -15,7 +15,10 @@ import { VmcsField } from "../../../src/cpu/vmx/vmcs-fields.ts";
 import * as C from "../../../src/cpu/vmx/vmx-controls.ts";
 import { IA32_VMX_CR0_FIXED1, type VmxCapabilities } from "../../../src/cpu/vmx/vmx-capabilities.ts";
 import { HOST_STATE_RULES } from "../../../src/cpu/vmx/entry-checks.ts";
-import { allows, expectRulesCovered, runRows, withAllowed, withMsr, type EntryCheckRow } from "./vmcs-fixture.ts";
+import {
+  allows, withAllowed, withMsr,
+} from "./vmcs-fixture.ts";
+import { expectRulesCovered, runRows, type EntryCheckRow } from "./entry-checks-rows.ts";
 
 const CTRL = "26.2.2";
 const SEG = "26.2.3";

@@ -5,12 +5,12 @@
  * host and guest with paging on (CR0 = PE|ET|NE|PG, CR4 = VMXE: the IA32_VMX_CR0/CR4_FIXED0 bits of every
  * profile, SDM A.7/A.8), ring-0 flat code and data segments, a busy 32-bit TSS, an unusable LDTR and the VMCS
  * link pointer FFFFFFFF_FFFFFFFFH. Helpers turn on one feature at a time with every field it needs valid, so a
- * test row can break exactly one rule; and a row runner that checks a table on every profile it applies to.
+ * test row can break exactly one rule (the row tables and their runner are in entry-checks-rows.ts). This file
+ * does not import vitest, so benchmarks can build the same VMCS.
  *
  * The VMCS lives in a sparse RAM (any 32-bit-aligned physical address, 0 where never written) and is made
  * active the way VMPTRLD does (VmcsCache.load), with this processor's field set.
  */
-import { expect, it } from "vitest";
 import { VmcsCache, readField, writeField, type PhysicalMemory32, type VmcsRegion } from "../../../src/cpu/vmx/vmcs.ts";
 import { VmcsField } from "../../../src/cpu/vmx/vmcs-fields.ts";
 import {
@@ -19,7 +19,7 @@ import {
 } from "../../../src/cpu/vmx/vmx-capabilities.ts";
 import type { ControlKind } from "../../../src/cpu/vmx/vmx-controls.ts";
 import * as C from "../../../src/cpu/vmx/vmx-controls.ts";
-import { checkVmEntry, type EntryCheckResult, type EntryRule } from "../../../src/cpu/vmx/entry-checks.ts";
+import { checkVmEntry, type EntryCheckResult } from "../../../src/cpu/vmx/entry-checks.ts";
 
 /** The CPU profiles with VMX capabilities (vmx-capabilities.ts VMX_GENERATION_OF_PROFILE). */
 export const PROFILES = ["core2-q6600", "nehalem", "sandybridge", "haswell", "skylake"] as const;
@@ -307,66 +307,4 @@ export function withMsr(caps: VmxCapabilities, index: number, value: MsrValue): 
   const msrs = new Map(caps.msrs);
   msrs.set(index, value);
   return { ...caps, msrs };
-}
-
-// ---- the row table ----
-
-export type Expected =
-  | { kind: "ok" }
-  | { kind: "vmfail"; error: 7 | 8; rule: string }
-  | { kind: "guest-state"; rule: string; qualification?: number };
-
-/** One row of a kvm-unit-tests-style table: a change to the valid baseline and what VM entry must say. */
-export interface EntryCheckRow {
-  /** What the row does. */
-  name: string;
-  /** The SDM section of the rule the row checks. */
-  section: string;
-  /** The SDM sentence the row checks (quoted or closely paraphrased). */
-  sdm: string;
-  /** The profiles the row runs on (default: all). */
-  applies?: (caps: VmxCapabilities) => boolean;
-  /** Capabilities other than the profile's (a rule behind a control the model does not offer). */
-  caps?: (base: VmxCapabilities) => VmxCapabilities;
-  mutate: (f: VmcsFixture) => void;
-  expected: Expected;
-}
-
-/** The result a row must produce, in checkVmEntry's shape. */
-function resultOf(row: EntryCheckRow): EntryCheckResult {
-  const e = row.expected;
-  if (e.kind === "ok") return { kind: "ok" };
-  if (e.kind === "vmfail") return { kind: "vmfail", error: e.error, rule: e.rule, section: row.section };
-  return { kind: "guest-state", rule: e.rule, section: row.section, qualification: e.qualification ?? 0 };
-}
-
-/** One vitest case per row; each runs on every profile it applies to (at least one). */
-export function runRows(rows: readonly EntryCheckRow[]): void {
-  for (const row of rows) {
-    it(`${row.section} ${row.name} -> ${row.expected.kind === "ok" ? "ok" : row.expected.rule}`, () => {
-      let ran = 0;
-      for (const p of PROFILES) {
-        const base = capsOf(p);
-        if (row.applies !== undefined && !row.applies(base)) continue;
-        const f = new VmcsFixture(row.caps === undefined ? base : row.caps(base));
-        row.mutate(f);
-        expect(f.check(), `${row.name} on ${p}`).toEqual(resultOf(row));
-        ran++;
-      }
-      expect(ran, `${row.name}: applies to no profile`).toBeGreaterThan(0);
-    });
-  }
-}
-
-/** Every rule of `rules` is the expected failure of some row, and every failing row names a rule of `rules`
- * with that rule's section. */
-export function expectRulesCovered(rules: readonly EntryRule[], rows: readonly EntryCheckRow[]): void {
-  const named = new Set(rows.filter((r) => r.expected.kind !== "ok").map((r) => (r.expected as { rule: string }).rule));
-  const missing = rules.filter((r) => !named.has(r.name)).map((r) => r.name);
-  expect(missing, "rules without a failing row").toEqual([]);
-  const bySection = new Map(rules.map((r) => [r.name, r.section]));
-  for (const r of rows) {
-    if (r.expected.kind === "ok") continue;
-    expect(bySection.get(r.expected.rule), `row ${r.name}: rule ${r.expected.rule} / section`).toBe(r.section);
-  }
 }
