@@ -21,6 +21,7 @@ import { NULL_BUS, type SystemBus } from "./system-bus.ts";
 import { walk } from "./paging.ts";
 import { identityMap, Tlb } from "./tlb.ts";
 import { checkSegmentAccess, segmentNeedsChecks } from "./segment-checks.ts";
+import { apicPageRead, apicPageWrite } from "./vmx/apicv-core.ts";
 
 /** Reasons the run loop must stop after the current instruction (bits of CoreState.brk). */
 export const enum Brk {
@@ -139,6 +140,9 @@ export class CoreState implements FlagState {
   vmx: VmxState | null = null;
   /** In VMX non-root operation: instructions and events check their VM-exit conditions (SDM Vol. 3C 25). */
   nonRoot = false;
+  /** Physical page number of the APIC-access page while the guest runs with "virtualize APIC accesses"
+   * (SDM Vol. 3C 29.4), else -1: translations to it are not cached, and accesses to it are virtualized. */
+  apicAccessPage = -1;
 
   // Accounting and run control
   /** Simulated core cycles since reset. */
@@ -299,7 +303,10 @@ export class CoreState implements FlagState {
     const view = user ? (write ? t.userWrite : t.userRead) : write ? t.supWrite : t.supRead;
     const e = view[lin >>> 12];
     if (e !== 0) return (e ^ lin ^ 1) >>> 0;
-    return walk(this, lin, write, user);
+    const pa = walk(this, lin, write, user);
+    // A translation to the APIC-access page is not cached: every access must reach readPhys/writePhys.
+    if ((pa >>> 12) === this.apicAccessPage) t.invalidatePage(lin >>> 12);
+    return pa;
   }
 
   private readSlow(lin: number, size: number, sys: boolean): number {
@@ -327,6 +334,7 @@ export class CoreState implements FlagState {
 
   /** Read `size` bytes (1, 2 or 4, within one page) at a physical address: RAM or the system bus. */
   readPhys(pa: number, size: number): number {
+    if ((pa >>> 12) === this.apicAccessPage) return apicPageRead(this, pa, size);
     if (pa + size <= this.ramSize) {
       return size === 4 ? this.ramView.getInt32(pa, true) : size === 2 ? this.ramView.getUint16(pa, true) : this.ram[pa];
     }
@@ -342,6 +350,10 @@ export class CoreState implements FlagState {
   /** Write `size` bytes (within one page) at a physical address: ROM pages ignore stores (SDM 11.3: a
    * write to ROM has no effect); stores to pages with decoded code are reported to the block cache. */
   writePhys(pa: number, size: number, v: number): void {
+    if ((pa >>> 12) === this.apicAccessPage) {
+      apicPageWrite(this, pa, size, v);
+      return;
+    }
     if (pa + size <= this.ramSize) {
       const flags = this.pageFlags[pa >>> 12];
       if ((flags & PageFlag.ROM) !== 0) return;

@@ -43,6 +43,7 @@ import { debugRegisters } from "./debug-registers.ts";
 import { VmExitSignal } from "./vmx/vm-exit-signal.ts";
 import { performVmExit } from "./vmx/vm-exit.ts";
 import { eventInfo } from "./vmx/nonroot-events.ts";
+import { apicWriteEmulationDue, postedInterruptNotification, takeVirtualInterrupt } from "./vmx/apicv-core.ts";
 // MSRs defined by other modules: IA32_APIC_BASE, the x2APIC registers and IA32_TSC_DEADLINE (SDM Vol. 3A
 // 10.12), and the CAT MSRs (SDM Vol. 3B 17.19). Imported here, after msr.ts is loaded, so they exist on every core.
 import "./x2apic-msrs.ts";
@@ -305,7 +306,14 @@ export class Core extends CoreState {
    * window / pending virtual interrupt in non-root operation. */
   private needsBoundary(): boolean {
     return ((this.eflags & (TF | RF)) | this.inhibit) !== 0 || this.halted || this.singleStepDue ||
-      this.nmiPending || (this.intrLine && ((this.eflags & IF) !== 0 || this.extIntExits)) || this.vmxWindows;
+      this.nmiPending || (this.intrLine && ((this.eflags & IF) !== 0 || this.extIntExits)) || this.vmxWindows ||
+      (this.nonRoot && this.apicvDue());
+  }
+
+  /** APIC-write emulation is due, or a virtual interrupt is recognized and RFLAGS.IF lets it in. */
+  private apicvDue(): boolean {
+    const v = this.vmx!;
+    return v.pendingApicWrite >= 0 || (v.virtualInterruptPending && (this.eflags & IF) !== 0);
   }
 
   /**
@@ -416,6 +424,14 @@ export class Core extends CoreState {
       this.preemptionTimerExit();
       return true;
     }
+    if (v.pendingApicWrite >= 0) {
+      // APIC-write emulation after the instruction that wrote the APIC-access page (SDM 29.4.3.2): trap-like.
+      const s = apicWriteEmulationDue(this);
+      if (s !== null) {
+        this.vmExitNow(s);
+        return true;
+      }
+    }
     const inhibit = this.inhibit;
     if (inhibit === 2) return false;
     const virtualNmis = (v.pin & PIN_VIRTUAL_NMIS) !== 0;
@@ -447,7 +463,10 @@ export class Core extends CoreState {
     if (this.intrLine && this.extIntExits) {
       const s = new VmExitSignal(1);
       if ((v.exitControls & EXIT_ACK_INTERRUPT_ON_EXIT) !== 0) {
-        s.interruptionInfo = eventInfo(this.interruptAcknowledge() & 0xff, 0, false);
+        const vector = this.interruptAcknowledge() & 0xff;
+        // Posted-interrupt processing instead of a VM exit for the notification vector (SDM 29.6).
+        if (postedInterruptNotification(this, vector)) return true;
+        s.interruptionInfo = eventInfo(vector, 0, false);
       }
       this.vmExitNow(s);
       return true;
@@ -455,6 +474,11 @@ export class Core extends CoreState {
     if (this.intrLine && ifSet) {
       const vector = this.interruptAcknowledge() & 0xff;
       this.deliverExternalOrTrap(vector, EventKind.EXTERNAL);
+      return true;
+    }
+    if (v.virtualInterruptPending && ifSet) {
+      // Virtual-interrupt delivery (SDM 29.2.2): through the guest IDT, no VM exit.
+      this.deliverExternalOrTrap(takeVirtualInterrupt(this), EventKind.EXTERNAL);
       return true;
     }
     return false;

@@ -29,6 +29,7 @@ import { loadGuestState, rd } from "./guest-state.ts";
 import { loadMsrList } from "./msr-lists.ts";
 import { entryFailureExit, performVmExit, touchVmcs } from "./vm-exit.ts";
 import { VmExitSignal } from "./vm-exit-signal.ts";
+import { apicvOnEntry } from "./apicv-core.ts";
 import type { VmcsRegion } from "./vmcs.ts";
 import type { VmxState } from "./vmx-state.ts";
 
@@ -101,6 +102,7 @@ export function vmEntry(c: CoreState, launch: boolean, failure?: EntryFailure): 
   t.fixedCycles = v.costs.vmEntryCycles;
   t.msrListCycles = msrCycles;
   t.memoryCycles = c.cycles - start - t.fixedCycles - msrCycles;
+  apicvOnEntry(c);
   c.enteredNonRoot();
   c.lapic?.tscChanged();
   c.brk |= Brk.REFETCH | Brk.EVENT;

@@ -28,6 +28,7 @@ import { Brk } from "../core-state.ts";
 import { VmcsField as F } from "./vmcs-fields.ts";
 import { loadHostState, rd, saveGuestState, wr } from "./guest-state.ts";
 import { loadMsrList, storeMsrList } from "./msr-lists.ts";
+import { apicvOnExit } from "./apicv-core.ts";
 import type { VmExitSignal } from "./vm-exit-signal.ts";
 import type { VmcsRegion } from "./vmcs.ts";
 import type { VmxState } from "./vmx-state.ts";
@@ -119,6 +120,7 @@ function leaveNonRoot(c: CoreState, v: VmxState): void {
   c.waitingForSipi = false;
   c.inhibit = 0;
   c.singleStepDue = false;
+  apicvOnExit(c);
   c.leftNonRoot();
 }
 

@@ -22,6 +22,7 @@ import type { VmxCapabilities } from "./vmx-capabilities.ts";
 import { IA32_VMX_BASIC, IA32_VMX_EPT_VPID_CAP, IA32_VMX_MISC } from "./vmx-capabilities.ts";
 import { VmcsCache, type PhysicalMemory32, type VmcsRegion } from "./vmcs.ts";
 import { EptMappingCache } from "./ept-invept.ts";
+import type { ApicvContext } from "./virtual-apic-page.ts";
 
 /** Cycle components of one VM transition (exit or entry). */
 export interface TransitionCost {
@@ -93,6 +94,12 @@ export class VmxState {
    */
   stopOnExit = false;
 
+  /** APIC virtualization's context while the guest runs with any of its controls (apicv-core.ts), else null. */
+  apicv: ApicvContext | null = null;
+  /** Page offset of a virtualized APIC-page write whose APIC-write emulation is due, else -1. */
+  pendingApicWrite = -1;
+  /** A virtual interrupt is recognized (RVI[7:4] > VPPR[7:4], SDM 29.2.1). */
+  virtualInterruptPending = false;
   /** Why the last VM entry failed its checks (null: it did not); vm-entry.ts. */
   lastEntryFailure: { error: number; rule: string; section: string } | null = null;
 
