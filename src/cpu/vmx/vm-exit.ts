@@ -82,7 +82,8 @@ export function performVmExit(c: CoreState, sig: VmExitSignal): void {
     // The timer counts transitions of bit X of the host's TSC (25.5.1); the deadline is in core cycles.
     const shift = 2 ** v.preemptionTimerRate;
     const hostOffset = c.tscOffset;
-    const left = Math.max(0, (v.preemptionDeadline + hostOffset) / shift - Math.floor((c.cycles + hostOffset) / shift));
+    // Counted up to the moment of the exit, before its own cycles.
+    const left = Math.max(0, (v.preemptionDeadline + hostOffset) / shift - Math.floor((start + hostOffset) / shift));
     wr(r, F.VMX_PREEMPTION_TIMER_VALUE, sig.reason === 52 ? 0 : left);
   }
   // 27.4: MSR store; leave non-root operation; 27.5 host state; 27.6 host MSRs.
