@@ -20,6 +20,7 @@ import { DEFAULT_INSTRUCTION_COSTS } from "./timing.ts";
 import { NULL_BUS, type SystemBus } from "./system-bus.ts";
 import { walk } from "./paging.ts";
 import { identityMap, Tlb } from "./tlb.ts";
+import type { EptContext } from "./vmx/ept-core.ts";
 import { checkSegmentAccess, segmentNeedsChecks } from "./segment-checks.ts";
 import { apicPageRead, apicPageWrite } from "./vmx/apicv-core.ts";
 
@@ -127,6 +128,11 @@ export class CoreState implements FlagState {
   private tlbStore: Tlb | null = null;
   tlbR: Int32Array = identityMap();
   tlbW: Int32Array = identityMap();
+  /** EPT while the core runs a guest with "enable EPT" (vmx/ept-core.ts, SDM Vol. 3C 28.2), else null: every
+   * guest-physical address goes through it, and the TLB is on even with guest paging off. */
+  ept: EptContext | null = null;
+  /** The current VPID (SDM Vol. 3C 28.1): 0 in root operation and for guests without "enable VPID". */
+  vpid = 0;
   /** Per segment register: 0 when accesses need no check (segment-checks.ts), else 1. */
   readonly segCheck = new Uint8Array(6);
   bus: SystemBus;
@@ -293,17 +299,18 @@ export class CoreState implements FlagState {
   }
 
   /**
-   * Physical address of `lin` for a read or write; `sys` marks an implicit supervisor-mode access.
-   * Walks the page tables on a TLB miss (may raise #PF).
+   * Physical address of `lin` for a read or write; `sys` marks an implicit supervisor-mode access, `data` a data
+   * read (readSlow): a read without it is an instruction fetch (core.ts, fetchCodeByte), which only EPT treats
+   * differently (vmx/ept-core.ts). Walks the page tables on a TLB miss (may raise #PF, or exit on EPT).
    */
-  translate(lin: number, write: boolean, sys: boolean): number {
+  translate(lin: number, write: boolean, sys: boolean, data = false): number {
     if (this.tlb === null) return lin >>> 0;
     const t = this.tlb;
     const user = !sys && this._cpl === 3;
     const view = user ? (write ? t.userWrite : t.userRead) : write ? t.supWrite : t.supRead;
     const e = view[lin >>> 12];
     if (e !== 0) return (e ^ lin ^ 1) >>> 0;
-    const pa = walk(this, lin, write, user);
+    const pa = walk(this, lin, write, user, !write && !data);
     // A translation to the APIC-access page is not cached: every access must reach readPhys/writePhys.
     if ((pa >>> 12) === this.apicAccessPage) t.invalidatePage(lin >>> 12);
     return pa;
@@ -311,11 +318,11 @@ export class CoreState implements FlagState {
 
   private readSlow(lin: number, size: number, sys: boolean): number {
     const inPage = 4096 - (lin & 0xfff);
-    const pa = this.translate(lin, false, sys);
+    const pa = this.translate(lin, false, sys, true);
     if (size <= inPage) return this.readPhys(pa, size);
     // Crosses a page: both translations must succeed before the access (SDM 4.7 reports the first
     // faulting byte's page in CR2).
-    const pa2 = this.translate((lin + inPage) | 0, false, sys);
+    const pa2 = this.translate((lin + inPage) | 0, false, sys, true);
     let v = 0;
     for (let k = 0; k < size; k++) v |= this.readPhys(k < inPage ? pa + k : pa2 + k - inPage, 1) << (8 * k);
     return size === 4 ? v | 0 : v;
@@ -387,9 +394,10 @@ export class CoreState implements FlagState {
 
   // ---- paging state (SDM Vol. 3A 4.1, 4.10.4) ----
 
-  /** CR0.PG or CR0.PE changed: enable or disable translation through the TLB. */
+  /** CR0.PG or CR0.PE changed (or a VM entry or exit loaded them): enable or disable translation through the
+   * TLB, which EPT keeps on (SDM Vol. 3C 28.2.1: with guest paging off, linear = guest-physical). */
   pagingModeChanged(): void {
-    const on = (this.cr0 & 0x80000001) === (0x80000001 | 0);
+    const on = (this.cr0 & 0x80000001) === (0x80000001 | 0) || this.ept !== null;
     if (on) {
       // The arrays (16 MiB) are allocated once and kept while paging is off, emptied.
       this.tlb = this.tlbStore ??= new Tlb();

@@ -17,6 +17,20 @@
  * One model serves fetches and data (the ITLB is not modelled separately: instruction fetch translates
  * once per decoded block, not per access, so an ITLB would see few lookups).
  *
+ * VT-x (SDM Vol. 3C 28.1-28.3): the model's entries are tagged with a context, the current VPID and EPT's
+ * EP4TA (cache/tlb-model.ts), and hold their translation. The functional TLB holds one context and is flushed
+ * at every VM entry and exit (guest-state.ts loadControlRegisters); the model follows the SDM instead: a
+ * transition without VPIDs drops the VPID 0 entries (28.3.3.3: the guest then runs as VPID 0 too), one with
+ * VPIDs drops nothing, so after it a functional-TLB miss that the model still holds for the current context is
+ * refilled from the model without a walk, its fixed cost or its cache accesses (as a TLB hit). INVLPG, MOV to
+ * CR3 and CR0/CR4 changes drop the current context's entries; INVVPID drops its VPID's (invalidateVpid,
+ * invalidateVpidPage); INVEPT (which calls flushTlb(true) in root operation) drops every context with EPT.
+ * Cost of a walk: pageWalkCycles per pass (Tlb.walks), that is once for the guest's walk and once per EPT walk,
+ * so a 2-D walk with 4 KiB guest pages costs 1 + 3 passes (the directory entry's, the table entry's and the
+ * final guest-physical address's EPT walks) plus every paging-structure read through the caches (kind WALK);
+ * with guest paging off it is one EPT walk. A walk that ends in a fault or an EPT-induced VM exit charges its
+ * reads but not the fixed cost.
+ *
  * Leaves out: the timing of accesses that cross a 64-byte line inside one operand beyond charging both
  * lines; REP string bulk copies charge their lines once per 64 bytes (string-bulk.ts charges through
  * touchRange); the paging-structure caches.
@@ -39,6 +53,13 @@ const WRITE = 1;
 const FETCH = 2;
 const WALK = 3;
 const CD = 0x40000000;
+// tlb.ts TlbRight
+const TLB_SUP_READ = 1;
+const TLB_SUP_WRITE = 2;
+const TLB_USER_READ = 4;
+const TLB_USER_WRITE = 8;
+const TLB_NO_EXEC = 16;
+const TLB_GLOBAL = 32;
 const BRK_EXTERNAL = 16;
 
 export interface TimedCoreOptions extends CoreRunOptions {
@@ -61,8 +82,17 @@ export class TimedCore extends Core {
   private readonly tlbModel: TlbModel;
   private readonly walkCycles: number;
   private walking = false;
-  /** Page walks done (statistics). */
+  /** The model's current context (tlb-model.ts) and its VPID. */
+  private tlbCtx = 0;
+  private tlbVpid = 0;
+  /** A functional-TLB miss may be refilled from the model: set once VMX transitions or EPT tagged entries. */
+  private refills = false;
+  /** Page walks done (translations that walked: statistics). */
   walks = 0;
+  /** Functional-TLB misses refilled from the model without a walk (statistics). */
+  refilled = 0;
+  /** Cycles charged as the fixed cost of walks (pageWalkCycles per pass; statistics). */
+  walkCyclesCharged = 0;
   /** The limit of the current run (a miss that passes it ends the block early, see run()). */
   private limit = Infinity;
 
@@ -265,40 +295,105 @@ export class TimedCore extends Core {
 
   // ---- TLB: walks cost cycles, the finite model evicts translations ----
 
-  override translate(lin: number, write: boolean, sys: boolean): number {
+  override translate(lin: number, write: boolean, sys: boolean, data = false): number {
     const t = this.tlb;
     if (t === null) return lin >>> 0;
-    const fills = t.fills;
+    const page = lin >>> 12;
+    if (this.refills) {
+      const user = !sys && this.cpl === 3;
+      const e = (user ? (write ? t.userWrite : t.userRead) : write ? t.supWrite : t.supRead)[page];
+      if (e !== 0) return (e ^ lin ^ 1) >>> 0;
+      const pa = this.refill(page, lin, write, user, !write && !data);
+      if (pa >= 0) return pa;
+    }
+    const walks = t.walks;
     this.walking = true;
     let pa: number;
     try {
-      pa = super.translate(lin, write, sys);
+      pa = super.translate(lin, write, sys, data);
     } finally {
       this.walking = false;
     }
-    if (t.fills !== fills) {
-      // A walk: its fixed cost, and the model takes the page (maybe evicting another).
+    const passes = t.walks - walks;
+    if (passes !== 0) {
+      // A walk: its fixed cost per pass, and the model takes the page (maybe evicting another of this context).
       this.walks++;
-      this.cycles += this.walkCycles;
-      const evicted = this.tlbModel.insert(lin >>> 12, false);
-      if (evicted >= 0 && evicted !== lin >>> 12) t.invalidatePage(evicted);
+      this.cycles += this.walkCycles * passes;
+      this.walkCyclesCharged += this.walkCycles * passes;
+      const m = this.tlbModel;
+      const kept = t.lastPage === page; // not dropped again right away (the APIC-access page is not cached)
+      const evicted = m.insert(page, false, this.tlbCtx, kept ? t.lastPaBase : 0, kept ? t.lastRights : 0);
+      if (evicted >= 0 && evicted !== page && m.evictedCtx === this.tlbCtx) t.invalidatePage(evicted);
     }
     return pa;
   }
 
+  /**
+   * The functional TLB missed: if the model holds `page` for the current context with the rights the access
+   * needs, put its translation back into the functional TLB (a TLB hit: nothing charged) and return the
+   * physical address; else -1 (walk). A page without EPT execute permission is never refilled for a fetch (the
+   * walk checks X), and is returned without a fill for a data read (tlb.ts NO_EXEC).
+   */
+  private refill(page: number, lin: number, write: boolean, user: boolean, fetch: boolean): number {
+    const m = this.tlbModel;
+    if (!m.find(page, this.tlbCtx)) return -1;
+    const rights = m.foundRights;
+    const need = user ? (write ? TLB_USER_WRITE : TLB_USER_READ) : write ? TLB_SUP_WRITE : TLB_SUP_READ;
+    if ((rights & need) === 0 || (fetch && (rights & TLB_NO_EXEC) !== 0)) return -1;
+    const paBase = m.foundPaBase >>> 0;
+    this.tlb!.fill(page, paBase, rights, (rights & TLB_GLOBAL) !== 0);
+    this.refilled++;
+    return (paBase | (lin & 0xfff)) >>> 0;
+  }
+
   override invalidatePage(lin: number): void {
     super.invalidatePage(lin);
-    if (this.tlbModel !== undefined) this.tlbModel.invalidate(lin >>> 12, false);
+    if (this.tlbModel !== undefined) this.tlbModel.invalidate(lin >>> 12, false, this.tlbCtx);
   }
 
+  /** MOV to CR3, CR0.WP, CR4.PGE/PSE: the current context's entries. In VMX root operation a flush of global
+   * entries also drops every EPT context's: INVEPT (vmx-operations.ts) comes here; for a host MOV to CR4 that
+   * is more than the SDM requires, which it permits (28.3.3.1). */
   override flushTlb(includingGlobal: boolean): void {
     super.flushTlb(includingGlobal);
-    this.tlbModel?.flush();
+    const m = this.tlbModel;
+    if (m === undefined) return;
+    if (m.contexts === 1) {
+      m.flush();
+      return;
+    }
+    m.dropContext(this.tlbCtx);
+    if (includingGlobal && !this.nonRoot && this.vmx !== null && this.vmx.on) m.dropEp4ta(-1);
   }
 
+  /**
+   * CR0.PG/PE changed, or a VM entry or exit loaded CR0/CR3/CR4 (ept-core.ts has set the new VPID and EPT
+   * before): the functional TLB is flushed (super); the model drops the entries of the VPID, unless the VPID
+   * changed, which only a transition with "enable VPID" does (SDM Vol. 3C 28.3.3.3).
+   */
   override pagingModeChanged(): void {
     super.pagingModeChanged();
-    this.tlbModel?.flush();
+    const m = this.tlbModel;
+    if (m === undefined) return; // the base constructor (reset) runs before this class's fields exist
+    const vpid = this.vpid;
+    const ept = this.ept;
+    if (vpid !== this.tlbVpid || ept !== null) this.refills = true;
+    if (m.contexts === 1 && vpid === 0 && ept === null) m.flush();
+    else if (vpid === this.tlbVpid) m.dropVpid(vpid);
+    this.tlbVpid = vpid;
+    this.tlbCtx = m.context(vpid, ept !== null ? ept.ep4ta : -1);
+  }
+
+  /** INVVPID single-context / all-context (vpid -1: every VPID but 0), SDM Vol. 3C 28.3.3.3 and INVVPID. */
+  override invalidateVpid(vpid: number, retainGlobals: boolean): void {
+    this.tlbModel.dropVpid(vpid, retainGlobals);
+    if (vpid === this.vpid && vpid !== 0) super.invalidateVpid(vpid, retainGlobals);
+  }
+
+  /** INVVPID individual-address: the page in every context of `vpid`. */
+  override invalidateVpidPage(vpid: number, lin: number): void {
+    this.tlbModel.dropPageOfVpid(lin >>> 12, vpid);
+    if (vpid === this.vpid) super.invalidateVpidPage(vpid, lin);
   }
 
   // ---- WBINVD, INVD, CR0.CD ----

@@ -29,6 +29,7 @@ import { loadGuestState, rd } from "./guest-state.ts";
 import { loadMsrList } from "./msr-lists.ts";
 import { entryFailureExit, performVmExit, touchVmcs } from "./vm-exit.ts";
 import { VmExitSignal } from "./vm-exit-signal.ts";
+import { enterTranslationContext } from "./ept-core.ts";
 import { apicvOnEntry } from "./apicv-core.ts";
 import type { VmcsRegion } from "./vmcs.ts";
 import type { VmxState } from "./vmx-state.ts";
@@ -83,6 +84,8 @@ export function vmEntry(c: CoreState, launch: boolean, failure?: EntryFailure): 
   }
   v.lastEntryFailure = null;
   cacheControls(v, r);
+  // EPT and the guest's VPID (ept-core.ts; SDM Vol. 3C 28.1, 28.2): before the guest's CR0/CR3/CR4 load flushes the TLB.
+  enterTranslationContext(c, v, r);
   const hostTscOffset = c.tscOffset;
   loadGuestState(c, r, (v.entryControls & ENTRY_LOAD_DEBUG_CONTROLS) !== 0);
   const msrStart = c.cycles;

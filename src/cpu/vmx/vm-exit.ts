@@ -28,6 +28,7 @@ import { Brk } from "../core-state.ts";
 import { VmcsField as F } from "./vmcs-fields.ts";
 import { loadHostState, rd, saveGuestState, wr } from "./guest-state.ts";
 import { loadMsrList, storeMsrList } from "./msr-lists.ts";
+import { leaveTranslationContext } from "./ept-core.ts";
 import { apicvOnExit } from "./apicv-core.ts";
 import type { VmExitSignal } from "./vm-exit-signal.ts";
 import type { VmcsRegion } from "./vmcs.ts";
@@ -115,6 +116,8 @@ export function entryFailureExit(c: CoreState, reason: number, qualification: nu
 
 function leaveNonRoot(c: CoreState, v: VmxState): void {
   c.nonRoot = false;
+  // No EPT, VPID 0 (ept-core.ts): before the host's CR0/CR3/CR4 load flushes the TLB.
+  leaveTranslationContext(c);
   v.preemptionDeadline = null;
   c.halted = false;
   c.shutdown = false;
