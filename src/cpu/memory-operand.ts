@@ -15,7 +15,7 @@ import type { IsaRow, OperandSpec } from "./isa/types.ts";
 /** Rows whose first operand is a memory source, not a destination. */
 const READS_FIRST = new Set([
   "cmp", "test", "bt", "push", "call", "jmp", "mul", "imul", "div", "idiv", "lgdt", "lidt", "lldt", "ltr",
-  "lmsw", "verr", "verw",
+  "lmsw", "verr", "verw", "vmxon", "vmclear", "vmptrld",
 ]);
 
 /** Operands that do not touch memory at all. */
@@ -58,6 +58,7 @@ export function memOperandSize(row: IsaRow, opsize: number): number {
     case "Ma": return 2 * opsize;
     case "Ms": return 6;
     case "Mq": return 8;
+    case "Mo": return 16;
     default: return opsize; // Ev, Mv, Ov
   }
 }

@@ -9,7 +9,7 @@ import type { OperandSpec } from "../../src/cpu/isa/index.ts";
 import type { MemOperand, Operand } from "../../src/guests/asm/operands.ts";
 import type { Sample } from "./asm-samples.ts";
 
-const SIZE_KEYWORD: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword" };
+const SIZE_KEYWORD: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 16: "oword" };
 const W_SUFFIX = new Set(["pusha", "popa", "pushf", "popf", "iret"]);
 const PREFIX_SIZED = new Set(["ret", "retf", "enter", "leave"]);
 
@@ -47,6 +47,8 @@ function operand(op: Operand, spec: OperandSpec, s: Sample): string {
   const addr = nasmMem(op);
   if (spec === "Mp" && (s.row.mnemonic === "jmp" || s.row.mnemonic === "call")) return `far ${sizeWord} ${addr}`;
   if (spec === "M" || spec === "Ms" || spec === "Ma" || spec === "Mp" || spec === "Ob" || spec === "Ov") return addr;
+  // NASM takes the VMX pointer operands (m64) without a size keyword ("vmxon [m]").
+  if (spec === "Mq" && s.row.mnemonic.startsWith("vm")) return addr;
   return `${SIZE_KEYWORD[op.size ?? 0] ?? ""} ${addr}`.trim();
 }
 

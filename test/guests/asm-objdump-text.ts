@@ -8,7 +8,7 @@ import type { OperandSpec } from "../../src/cpu/isa/index.ts";
 import type { MemOperand, Operand } from "../../src/guests/asm/operands.ts";
 import type { Sample } from "./asm-samples.ts";
 
-const SIZE = { 1: "BYTE", 2: "WORD", 4: "DWORD", 6: "FWORD", 8: "QWORD" } as const;
+const SIZE = { 1: "BYTE", 2: "WORD", 4: "DWORD", 6: "FWORD", 8: "QWORD", 16: "OWORD" } as const;
 const hex = (v: number) => "0x" + (v >>> 0).toString(16);
 
 /** Mnemonics whose operand size is spelled by objdump in the name, per (mode, operand size). */

@@ -8,10 +8,10 @@ import { ISA, type IsaRow, type OperandSpec } from "../../src/cpu/isa/index.ts";
 import {
   al, ax, bh, bp, bx, ch, cl, cr3, cx, di, dl, dr7, dx, eax, ebp, ebx, ecx, edi, edx, es, esi, esp, cs, ss,
   ds, fs, gs, si,
-  far, byte, word, dword, fword, qword, ptr, type MemOperand, type MemSpec, type Operand,
+  far, byte, word, dword, fword, qword, oword, ptr, type MemOperand, type MemSpec, type Operand,
 } from "../../src/guests/asm/operands.ts";
 
-const SIZED = { 1: byte, 2: word, 4: dword, 6: fword, 8: qword } as const;
+const SIZED = { 1: byte, 2: word, 4: dword, 6: fword, 8: qword, 16: oword } as const;
 
 function memRef(size: MemOperand["size"], s: MemSpec): MemOperand {
   return size === undefined ? ptr(s) : SIZED[size](s);
@@ -59,6 +59,7 @@ function sample(spec: OperandSpec, os: 16 | 32, bits: 16 | 32, memVariant: boole
     case "Md": return memOf(4, bits);
     case "Mv": return memOf(os === 16 ? 2 : 4, bits);
     case "Mq": return memOf(8, bits);
+    case "Mo": return memOf(16, bits);
     case "Ms": return memOf(6, bits);
     case "Mp": return memOf(os === 16 ? 4 : 6, bits);
     case "Ma": return memOf(os === 16 ? 4 : 8, bits);

@@ -75,19 +75,15 @@ function hlt(c: CoreState): void {
 
 const cpuidOut = new Int32Array(4);
 
-/** Whether the CPUID just answered was leaf 1 (EAX before the call, still in r[EAX]). */
-function leafWas1(_out: Int32Array, r: Int32Array): boolean {
-  return r[Reg.EAX] === 1;
-}
-
 function cpuid(c: CoreState): void {
   if (c.nonRoot) unconditionalExit(10); // SDM Vol. 3C 25.1.2
   const r = c.regs;
+  const leaf = r[Reg.EAX];
   cpuidLeaf(cpuIdentityOf(c), c.id, r[Reg.EAX], r[Reg.ECX], cpuidOut);
   r[Reg.EAX] = cpuidOut[0];
   r[Reg.EBX] = cpuidOut[1];
   // CPUID.1:ECX.VMX[bit 5] on a core with VMX support (SDM Vol. 3C 23.6).
-  r[Reg.ECX] = c.vmx !== null && leafWas1(cpuidOut, r) ? cpuidOut[2] | 0x20 : cpuidOut[2];
+  r[Reg.ECX] = c.vmx !== null && leaf === 1 ? cpuidOut[2] | 0x20 : cpuidOut[2];
   r[Reg.EDX] = cpuidOut[3];
 }
 

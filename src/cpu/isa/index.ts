@@ -28,7 +28,7 @@ export const ISA: readonly IsaRow[] = [
 
 /** True when the operand specifier is encoded through ModRM (r/m or reg field). */
 const MODRM_SPECS = new Set<string>([
-  "Eb", "Ew", "Ed", "Ev", "M", "Mb", "Mw", "Md", "Mv", "Mp", "Ma", "Ms", "Mq", "Rd",
+  "Eb", "Ew", "Ed", "Ev", "M", "Mb", "Mw", "Md", "Mv", "Mp", "Ma", "Ms", "Mq", "Mo", "Rd",
   "Gb", "Gw", "Gd", "Gv", "Sw", "Cd", "Dd",
 ]);
 

@@ -2,7 +2,7 @@
  * Opcode table, VMX instructions (SDM Vol. 3C 30.3; Vol. 2 Appendix A opcode maps, Table A-6 group 9 and
  * the 0F 01 and 0F 38 maps). The pointer operands of VMXON, VMCLEAR, VMPTRLD and VMPTRST are m64; VMREAD
  * and VMWRITE move 32 bits outside 64-bit mode; INVEPT and INVVPID take the type in a 32-bit register and a
- * 128-bit descriptor in memory ("M": the handler reads it). VMXON and VMCLEAR are VMPTRLD's group-9 /6 slot
+ * 128-bit descriptor in memory ("Mo"). VMXON and VMCLEAR are VMPTRLD's group-9 /6 slot
  * with a mandatory F3 or 66 prefix. The instructions change state the decoded blocks depend on (VM entry
  * and exit transfer control), so they end blocks.
  */
@@ -20,6 +20,6 @@ export const VMX_ROWS: readonly IsaRow[] = [
   row("vmlaunch", [0x0f, 0x01], "", "vmlaunch", "vmx", { modrmByte: 0xc2, end: "jump" }),
   row("vmresume", [0x0f, 0x01], "", "vmresume", "vmx", { modrmByte: 0xc3, end: "jump" }),
   row("vmxoff", [0x0f, 0x01], "", "vmxoff", "vmx", { modrmByte: 0xc4, end: "stop" }),
-  row("invept", [0x0f, 0x38, 0x80], "Gd,M", "invept", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
-  row("invvpid", [0x0f, 0x38, 0x81], "Gd,M", "invvpid", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
+  row("invept", [0x0f, 0x38, 0x80], "Gd,Mo", "invept", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
+  row("invvpid", [0x0f, 0x38, 0x81], "Gd,Mo", "invvpid", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
 ];

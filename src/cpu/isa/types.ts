@@ -13,7 +13,8 @@ export type OperandSpec =
   | "Eb" | "Ew" | "Ed" | "Ev"
   // ModRM r/m, memory only. M: no access (LEA, INVLPG); Mp: far pointer m16:16/32 (LDS, JMP FAR [m]);
   // Ma: two operand-size values (BOUND); Ms: 6-byte pseudo-descriptor (LGDT); Mq: 64-bit (CMPXCHG8B)
-  | "M" | "Mb" | "Mw" | "Md" | "Mv" | "Mp" | "Ma" | "Ms" | "Mq"
+  // Mo: 128-bit (the INVEPT/INVVPID descriptor)
+  | "M" | "Mb" | "Mw" | "Md" | "Mv" | "Mp" | "Ma" | "Ms" | "Mq" | "Mo"
   // ModRM r/m, register only (MOV CRn / DRn operands)
   | "Rd"
   // ModRM reg field: general register, segment register (Sw), control register (Cd), debug register (Dd)

@@ -21,7 +21,7 @@ export interface Encoded {
 
 const REG_FIELD = new Set<OperandSpec>(["Gb", "Gw", "Gd", "Gv", "Sw", "Cd", "Dd"]);
 const RM_FIELD = new Set<OperandSpec>([
-  "Eb", "Ew", "Ed", "Ev", "M", "Mb", "Mw", "Md", "Mv", "Mp", "Ma", "Ms", "Mq", "Rd",
+  "Eb", "Ew", "Ed", "Ev", "M", "Mb", "Mw", "Md", "Mv", "Mp", "Ma", "Ms", "Mq", "Mo", "Rd",
 ]);
 
 function le(out: number[], v: number, size: number): void {

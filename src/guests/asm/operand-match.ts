@@ -86,6 +86,7 @@ export function matchOperand(spec: OperandSpec, op: Operand, row: IsaRow, forced
     case "Md": return isMem(op) ? memFit(op, 4) : typeFail();
     case "Mv": return isMem(op) ? memFit(op, "os") : typeFail();
     case "Mq": return isMem(op) ? memFit(op, 8) : typeFail();
+    case "Mo": return isMem(op) ? memFit(op, 16) : typeFail();
     case "Ms": return isMem(op) ? memFit(op, 6) : typeFail();
     case "Mp": {
       if (!isMem(op)) return typeFail();

@@ -24,7 +24,7 @@ export type LabelRef = string | { readonly label: string; readonly add: number }
 export interface MemOperand {
   readonly kind: "mem";
   /** Access size in bytes; undefined = take it from the other operand ("[ebx]" with "eax"). */
-  readonly size: 1 | 2 | 4 | 6 | 8 | undefined;
+  readonly size: 1 | 2 | 4 | 6 | 8 | 16 | undefined;
   readonly base?: RegOperand;
   readonly index?: RegOperand;
   readonly scale: 1 | 2 | 4 | 8;
@@ -105,6 +105,7 @@ export const dword = (a?: RegOperand | MemSpec | number | LabelRef, disp?: numbe
 /** 6-byte pseudo-descriptor (LGDT/LIDT) or m16:32 far pointer. */
 export const fword = (a?: RegOperand | MemSpec | number | LabelRef, disp?: number | LabelRef) => mem(6, a, disp);
 export const qword = (a?: RegOperand | MemSpec | number | LabelRef, disp?: number | LabelRef) => mem(8, a, disp);
+export const oword = (a?: RegOperand | MemSpec | number | LabelRef, disp?: number | LabelRef) => mem(16, a, disp);
 /** Memory reference whose size comes from the other operand or does not matter (LEA, INVLPG). */
 export const ptr = (a?: RegOperand | MemSpec | number | LabelRef, disp?: number | LabelRef) => mem(undefined, a, disp);
 /** Far pointer immediate for JMP FAR / CALL FAR. */

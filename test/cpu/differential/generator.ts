@@ -112,7 +112,7 @@ function opText(o: Operand): string {
   if (typeof d === "number") {
     if (d !== 0 || parts.length === 0) parts.push(d < 0 ? `-0x${(-d).toString(16)}` : `0x${d.toString(16)}`);
   } else parts.push(opText(d));
-  const sz = o.size ? { 1: "byte ", 2: "word ", 4: "dword ", 6: "fword ", 8: "qword " }[o.size] : "";
+  const sz = o.size ? { 1: "byte ", 2: "word ", 4: "dword ", 6: "fword ", 8: "qword ", 16: "oword " }[o.size] : "";
   return `${sz}[${o.seg ? o.seg.name + ":" : ""}${parts.join("+").replace("+-", "-")}]`;
 }
 
