@@ -35,6 +35,7 @@ const PROC_MOV_DR = 1 << 23, PROC_PAUSE = 1 << 30;
 const PROC2_RDTSCP = 1 << 3, PROC2_WBINVD = 1 << 6, PROC2_UNRESTRICTED = 1 << 7;
 const CR0_PE = 1, CR0_PG = 0x80000000;
 const IA32_VMX_CR0_FIXED0 = 0x486;
+const IA32_VMX_CR4_FIXED0 = 0x488;
 
 function exit(reason: number, qualification = 0): never {
   throw new VmExitSignal(reason, qualification);
@@ -90,7 +91,11 @@ export function movToCr(c: CoreState, i: Insn, value: number): number {
   }
   if (i.reg === 4) {
     if (crWriteExits(v.cr4Mask, v.cr4Shadow, value)) exit(28, movToCrQualification(i));
-    return crAfterWrite(c.cr4, v.cr4Mask, value);
+    const cr4 = crAfterWrite(c.cr4, v.cr4Mask, value);
+    // 25.3 / 23.8: the result must keep the CR4 fixed bits (VMXE), else #GP(0).
+    const fixed0 = v.caps.msrs.get(IA32_VMX_CR4_FIXED0)![0];
+    if ((cr4 & fixed0) !== fixed0) fault(13, 0);
+    return cr4;
   }
   if (i.reg === 3 && movToCr3Exits(v.proc, v.cr3TargetCount, v.cr3Targets, value)) exit(28, movToCrQualification(i));
   return value;
@@ -136,7 +141,9 @@ export function ioExits(c: CoreState, i: Insn, port: number, size: number): void
   const op = i.row === null ? 0 : i.row.opcode[0];
   if (op >= 0x6c && op <= 0x6f) {
     s.instructionInfo = insOutsInstructionInfo(i, op <= 0x6d);
-    s.guestLinear = op <= 0x6d ? (c.segBase[0] + c.regs[7]) | 0 : (c.segBase[i.seg] + c.regs[6]) | 0;
+    // 27.2.? guest-linear address of the string operand: ES:[eDI] for INS, DS (or the override):[eSI] for OUTS.
+    const off = (r: number) => (i.a16 ? c.regs[r] & 0xffff : c.regs[r]);
+    s.guestLinear = op <= 0x6d ? (c.segBase[0] + off(7)) | 0 : (c.segBase[i.segOverride ? i.seg : 3] + off(6)) | 0;
   }
   throw s;
 }
