@@ -393,6 +393,15 @@ const CASES: InsnCase[] = [
     expected: valid(28),
   })),
   {
+    name: "error 28: INVEPT with type 0 on haswell", sdm: "30.3 INVEPT; A.10; Table 30-1 #28", kut: "vmx_tests.c invept_test",
+    boot: { profile: "haswell" }, setup: withVmcs, insn: (a) => a.mov(ecx, 0).insn("invept", ecx, ptr(DESC)), expected: valid(28),
+  },
+  {
+    name: "error 28: INVVPID single context with VPID 0 on haswell", sdm: "30.3 INVVPID; Table 30-1 #28", kut: "vmx_tests.c invvpid_test",
+    boot: { profile: "haswell" }, setup: (h) => (withVmcs(h), h.w32(DESC, 0)),
+    insn: (a) => a.mov(ecx, 1).insn("invvpid", ecx, ptr(DESC)), expected: valid(28),
+  },
+  {
     name: "INVEPT all-context (type 2) succeeds", sdm: "30.3 INVEPT; A.10 (bit 26)", kut: "vmx_tests.c invept_test",
     setup: withVmcs, insn: (a) => a.mov(ecx, 2).insn("invept", ecx, ptr(DESC)), expected: succeed,
   },
@@ -432,6 +441,9 @@ const CASES: InsnCase[] = [
   },
 ];
 
+/** Written by the epilogue's last instruction: the host got past the instruction under test. */
+const REACHED = 0x600d;
+
 /** Boot, set up, run prep + flags + insn + epilogue; the fault or the status. */
 function runCase(row: InsnCase) {
   const h = new VmxCase(row.boot);
@@ -445,7 +457,7 @@ function runCase(row: InsnCase) {
     hSaveFlags(a, slot(0));
     a.mov(dword(slot(1)), 0xffffffff).jnz("done");
     hVmread(a, F.VM_INSTRUCTION_ERROR, slot(1));
-    a.label("done");
+    a.label("done").mov(dword(slot(3)), REACHED);
   });
   return { h, img };
 }
@@ -456,7 +468,9 @@ describe("VMX instruction faults and VMfail results, as x86 code (SDM 30.2, 30.3
       const { h, img } = runCase(row);
       const f = h.fault();
       const e = row.expected;
+      expect(h.c.halted, "the host ran to a HLT (its end or a fault stub), not out of cycles").toBe(true);
       if ("fault" in e) {
+        if (!h.real) expect(h.slot(3), "the epilogue after a faulting instruction").not.toBe(REACHED);
         expect(f, "fault").not.toBeNull();
         expect(f!.vector).toBe(e.fault);
         if (e.errorCode !== undefined) expect(f!.errorCode).toBe(e.errorCode);
@@ -465,6 +479,7 @@ describe("VMX instruction faults and VMfail results, as x86 code (SDM 30.2, 30.3
         return;
       }
       expect(f, `unexpected host fault ${JSON.stringify(f)}`).toBeNull();
+      expect(h.slot(3), "the host reached the end of its code").toBe(REACHED);
       const flags = h.slot(0) & STATUS;
       if (e.status !== "valid") expect(flags).toBe(e.status === "succeed" ? 0 : CF);
       else {
