@@ -165,7 +165,7 @@ const CASES: EntryCase[] = [
   },
   // ---- 26.3.1 guest state: VM-entry failure, reason 33 ----
   {
-    name: "GUEST_CR0 with PG but not PE", sdm: "26.3.1.1", kut: "vmx_guest_state_area_test: test_guest_ctl_regs? (cr0 fixed bits)",
+    name: "GUEST_CR0 with PG but not PE", sdm: "26.3.1.1", kut: "-",
     vm: fields([F.GUEST_CR0, 0x80000030]), expected: { reason: 33, qualification: 0 },
   },
   {
@@ -173,31 +173,31 @@ const CASES: EntryCase[] = [
     expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest CS with a data-segment type", sdm: "26.3.1.2", kut: "vmx_guest_state_area_test: test_guest_segment_regs",
+    name: "guest CS with a data-segment type", sdm: "26.3.1.2", kut: "-",
     vm: fields([F.GUEST_CS_ACCESS_RIGHTS, 0xc093]), expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest SS.DPL different from CS.DPL", sdm: "26.3.1.2", kut: "vmx_guest_state_area_test: test_guest_segment_regs",
+    name: "guest SS.DPL different from CS.DPL", sdm: "26.3.1.2", kut: "-",
     vm: fields([F.GUEST_SS_ACCESS_RIGHTS, 0xc0f3], [F.GUEST_SS_SELECTOR, KDATA | 3]), expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest TR an available (not busy) TSS", sdm: "26.3.1.2", kut: "vmx_guest_state_area_test: test_guest_segment_regs",
+    name: "guest TR an available (not busy) TSS", sdm: "26.3.1.2", kut: "-",
     vm: fields([F.GUEST_TR_ACCESS_RIGHTS, 0x89]), expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest GDTR limit above FFFFH", sdm: "26.3.1.3", kut: "vmx_guest_state_area_test: test_guest_desc_tables",
+    name: "guest GDTR limit above FFFFH", sdm: "26.3.1.3", kut: "-",
     vm: fields([F.GUEST_GDTR_LIMIT, 0x10000]), expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest RFLAGS with bit 1 clear", sdm: "26.3.1.4", kut: "vmx_guest_state_area_test: test_guest_rflags",
+    name: "guest RFLAGS with bit 1 clear", sdm: "26.3.1.4", kut: "-",
     vm: fields([F.GUEST_RFLAGS, 0]), expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest RFLAGS with reserved bit 15 set", sdm: "26.3.1.4", kut: "vmx_guest_state_area_test: test_guest_rflags",
+    name: "guest RFLAGS with reserved bit 15 set", sdm: "26.3.1.4", kut: "-",
     vm: fields([F.GUEST_RFLAGS, 0x8002]), expected: { reason: 33, qualification: 0 },
   },
   {
-    name: "guest activity state 4 (undefined)", sdm: "26.3.1.5", kut: "vmx_guest_state_area_test: test_guest_activity_state",
+    name: "guest activity state 4 (undefined)", sdm: "26.3.1.5", kut: "-",
     vm: fields([F.GUEST_ACTIVITY_STATE, 4]), expected: { reason: 33, qualification: 0 },
   },
   {
@@ -219,7 +219,7 @@ const CASES: EntryCase[] = [
   },
   {
     name: "VMCS link pointer not FFFFFFFF_FFFFFFFFH (0): qualification 4", sdm: "26.3.1.5",
-    kut: "vmx_guest_state_area_test: test_vmcs_link_ptr", vm: fields([F.VMCS_LINK_POINTER, 0], [F.VMCS_LINK_POINTER_HIGH, 0]),
+    kut: "-", vm: fields([F.VMCS_LINK_POINTER, 0], [F.VMCS_LINK_POINTER_HIGH, 0]),
     expected: { reason: 33, qualification: 4 },
   },
   // ---- 26.4 VM-entry MSR loading: reason 34, qualification = the failing entry's 1-based number ----

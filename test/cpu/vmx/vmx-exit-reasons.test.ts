@@ -672,7 +672,7 @@ describe("event injection (SDM 26.6) and IDT-vectoring information (27.2.4)", ()
     },
   ];
   for (const r of rows) {
-    it(`${r.name} reaches the guest's IDT handler [SDM 26.6; kvm-unit-tests vmx_tests.c (event injection in vmx_controls_test / vmx_pending_event_test)]`, () => {
+    it(`${r.name} reaches the guest's IDT handler [SDM 26.6; kvm-unit-tests vmx_tests.c test_invalid_event_injection (its valid cases)]`, () => {
       const h = new VmxCase();
       h.vm(r.vm);
       const e = h.launchExit();
