@@ -78,6 +78,10 @@ function runAndReport(run: Runner, flags: RunFlags): ExecResult {
         `quantum ${r.machine.quantumCycles} cycles; ${r.instructions} instructions, ${r.cycles} simulated cycles, ` +
         `${seconds.toFixed(3)} s host time, ${mips.toFixed(1)} MIPS (host), exit status ${r.status} (${r.stop})\n`,
     );
+    const exits = Object.entries(r.vmExits);
+    if (exits.length > 0) {
+      process.stderr.write(`vmxsim: stats: VM exits: ${exits.map(([name, n]) => `${name} ${n}`).join(", ")}\n`);
+    }
   }
   process.exitCode = r.status;
   return r;

@@ -22,7 +22,7 @@ import { walk } from "./paging.ts";
 import { identityMap, Tlb } from "./tlb.ts";
 import type { EptContext } from "./vmx/ept-core.ts";
 import { checkSegmentAccess, segmentNeedsChecks } from "./segment-checks.ts";
-import { apicPageRead, apicPageWrite } from "./vmx/apicv-core.ts";
+import { apicPageFetch, apicPageRead, apicPageWrite } from "./vmx/apicv-core.ts";
 
 /** Reasons the run loop must stop after the current instruction (bits of CoreState.brk). */
 export const enum Brk {
@@ -258,6 +258,7 @@ export class CoreState implements FlagState {
   fetchCodeByte(lin: number): number {
     const e = this.tlbR[lin >>> 12];
     const pa = e !== 0 ? (e ^ lin ^ 1) >>> 0 : this.translate(lin, false, false);
+    if ((pa >>> 12) === this.apicAccessPage) apicPageFetch(this, pa); // always an APIC-access exit (SDM 29.4.2)
     return pa < this.ramSize ? this.ram[pa] : this.bus.readPhys(pa, 1) & 0xff;
   }
 

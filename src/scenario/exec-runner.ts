@@ -14,12 +14,13 @@
  *
  * Deterministic: no wall clock here; the CLI times the run and prints.
  */
+import { exitReasonName } from "../cpu/vmx/exit-reasons.ts";
 import { SimulationError } from "../cpu/simulation-error.ts";
 import { Eflags, Reg } from "../cpu/registers.ts";
 import { ImageError } from "../guests/image/image-error.ts";
 import { loadMultiboot, type MultibootBoot } from "../guests/image/multiboot-loader.ts";
 import { buildBareMetalBoard, type BareMetalBoard } from "./bare-metal-board.ts";
-import type { MachineOptions } from "../cpu/machine.ts";
+import type { Machine, MachineOptions } from "../cpu/machine.ts";
 import { getProfile } from "../cpu/profiles/index.ts";
 
 export const DEFAULT_RAM_MIB = 128;
@@ -89,11 +90,24 @@ export interface ExecResult {
   cycles: number;
   /** The machine that ran: cores, quantum (cycles), CPU profile id (or null), cache model on. */
   machine: { cores: number; quantumCycles: number; profile: string | null; caches: boolean };
+  /** VM exits of all cores by basic exit-reason name (SDM Appendix C), for a guest that is a hypervisor. */
+  vmExits: Record<string, number>;
   /** The raw value written to isa-debug-exit, when that ended the run. */
   debugExitValue?: number;
   /** POST codes written (empty when the caller streamed with retainOutput false). */
   postCodes: { port: number; code: number }[];
   boot?: MultibootBoot;
+}
+
+/** VM exits by reason name over all cores (empty when nothing ran in VMX non-root operation). */
+function vmExitCounts(m: Machine): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let r = 0; r < 65; r++) {
+    let n = 0;
+    for (const c of m.cores) n += c.vmx?.exitCounts[r] ?? 0;
+    if (n > 0) out[exitReasonName(r) ?? `REASON_${r}`] = n;
+  }
+  return out;
 }
 
 const hex8 = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
@@ -114,6 +128,7 @@ export function boardResult(
   return {
     status, stop, stdout: board.debugcon.slice(), serial: board.serial.slice(), notes, instructions: m.totalInsns(), cycles: m.core.cycles,
     machine: { cores: m.cores.length, quantumCycles: m.quantumCycles, profile: m.profile?.id ?? null, caches: m.caches !== null },
+    vmExits: vmExitCounts(m),
     debugExitValue: board.debugExit?.value, postCodes: board.postCodes.slice(), boot,
   };
 }

@@ -17,6 +17,8 @@
  *   acknowledged on exit, does not exit: the PIR is merged into the virtual IRR, the local APIC gets its EOI,
  *   and the recognized virtual interrupt is delivered as above.
  *
+ * An instruction fetch from the APIC-access page always exits (access type 2).
+ *
  * Leaves out: x2APIC-mode MSR virtualization through RDMSR/WRMSR (apic-msr-virtualization.ts has the
  * semantics; the guests here use the xAPIC page), APIC accesses during event delivery or page walks (the
  * model treats them like data accesses), and linear accesses that span the page boundary into the APIC page.
@@ -44,7 +46,8 @@ export function apicvOnEntry(c: CoreState): void {
   const used = (v.proc & PROC_TPR_SHADOW) !== 0 || (v.proc2 & (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_VID)) !== 0 ||
     (v.pin & PIN_POSTED) !== 0;
   v.apicv = used ? { mem: v.mem, vmcs: r } : null;
-  c.apicAccessPage = (v.proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES) !== 0 ? Math.floor((rd(r, F.APIC_ACCESS_ADDRESS) >>> 0) / 4096) : -1;
+  c.apicAccessPage = (v.proc2 & PROC2_VIRTUALIZE_APIC_ACCESSES) !== 0
+    ? Math.floor(((rd(r, F.APIC_ACCESS_ADDRESS_HIGH) >>> 0) * 4294967296 + (rd(r, F.APIC_ACCESS_ADDRESS) >>> 0)) / 4096) : -1;
   v.pendingApicWrite = -1;
   v.virtualInterruptPending = v.apicv !== null && vmEntryVirtualInterrupts(v.apicv) !== null;
 }
@@ -66,6 +69,12 @@ export function apicPageRead(c: CoreState, pa: number, size: number): number {
   const r = apicAccessRead(ctxOf(c), pa & 0xfff, size, "data");
   if (r.kind === "exit") throw new VmExitSignal(r.reason, r.qualification);
   return r.value;
+}
+
+/** An instruction fetch from the APIC-access page: always an APIC-access exit, access type 2 (29.4.2). */
+export function apicPageFetch(c: CoreState, pa: number): never {
+  const r = apicAccessRead(ctxOf(c), pa & 0xfff, 1, "fetch");
+  throw new VmExitSignal(44, r.kind === "exit" ? r.qualification : 0);
 }
 
 /** A guest write (29.4.3.1); the APIC-write emulation follows at the next instruction boundary. */
