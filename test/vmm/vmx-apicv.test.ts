@@ -7,44 +7,23 @@
  * exits with reason 1 (external interrupt, vector acknowledged on exit, 27.2.2).
  */
 import { describe, expect, it } from "vitest";
-import { Machine } from "../../src/cpu/machine.ts";
-import { getProfile } from "../../src/cpu/profiles/index.ts";
-import { VmxApi } from "../../src/cpu/vmx/vmx-api.ts";
+import { flatVmxHost, GDT, PD } from "./flat-host.ts";
 import { VmcsField as F } from "../../src/cpu/vmx/vmcs-fields.ts";
 import { writeControls, writeFlatGuest, writeHostState } from "../../src/vmm/vmcs-setup.ts";
 import { postInterrupt } from "../../src/cpu/vmx/posted-interrupts.ts";
 import { Asm, dword } from "../../src/guests/asm/index.ts";
 
-const GDT = 0x1000, PD = 0x2000, VMXON = 0x3000, VMCS = 0x4000, TSS = 0x5000;
 const VAPIC = 0x20000, APIC_ACCESS = 0x21000, PID = 0x22000, IDT = 0x23000, COUNTER = 0x24000;
 const GUEST = 0x10000, HANDLER = 0x11000;
 const NOTIFY = 0xf2, VECTOR = 0x40;
 
 function build(posted: boolean) {
   const exits: number[] = [];
-  let api!: VmxApi;
-  const m = new Machine({
-    ramBytes: 16 << 20, profile: getProfile("skylake"),
-    onVmExit: () => { exits.push(api.vmread(F.EXIT_REASON)); },
-  });
-  const c = m.core;
-  const dv = new DataView(m.ram.buffer);
-  dv.setUint32(GDT + 8, 0x0000ffff, true); dv.setUint32(GDT + 12, 0x00cf9a00, true);
-  dv.setUint32(GDT + 16, 0x0000ffff, true); dv.setUint32(GDT + 20, 0x00cf9200, true);
-  dv.setUint32(GDT + 24, (TSS << 16) | 0x67, true); dv.setUint32(GDT + 28, 0x00008b00, true);
+  const { m, c, api, dv } = flatVmxHost("skylake", (_core, api) => { exits.push(api.vmread(F.EXIT_REASON)); });
   // Guest IDT: vector 40H -> HANDLER, 32-bit interrupt gate (SDM Vol. 3A Figure 6-2).
   dv.setUint32(IDT + VECTOR * 8, (0x08 << 16) | (HANDLER & 0xffff), true);
   dv.setUint32(IDT + VECTOR * 8 + 4, (HANDLER & 0xffff0000) | 0x8e00, true);
-  c.resetToFlat32(0);
-  c.gdtBase = GDT; c.gdtLimit = 31; c.trSel = 0x18; c.trBase = TSS; c.trLimit = 0x67;
   m.lapics[0].writeRegister(0xf0, 0x1ff); // software-enable the physical local APIC
-  api = new VmxApi(c);
-  api.prepare(PD);
-  api.initRegion(VMXON);
-  api.vmxon(VMXON);
-  api.initRegion(VMCS);
-  api.vmclear(VMCS);
-  api.vmptrld(VMCS);
   writeControls(api, {
     pin: 1 | (posted ? 1 << 7 : 0), // external-interrupt exiting, process posted interrupts
     proc: 1 << 21, // use TPR shadow

@@ -7,41 +7,24 @@
  * here from the entry TSC and the rate).
  */
 import { describe, expect, it } from "vitest";
-import { Machine } from "../../src/cpu/machine.ts";
-import { getProfile } from "../../src/cpu/profiles/index.ts";
-import { VmxApi } from "../../src/cpu/vmx/vmx-api.ts";
+import { flatVmxHost, GDT, PD } from "./flat-host.ts";
 import { VmcsField as F } from "../../src/cpu/vmx/vmcs-fields.ts";
 import { readMsr } from "../../src/cpu/msr.ts";
 import { writeControls, writeFlatGuest, writeHostState } from "../../src/vmm/vmcs-setup.ts";
 import { Asm, eax, ecx } from "../../src/guests/asm/index.ts";
 
-const GDT = 0x1000, PD = 0x2000, VMXON = 0x3000, VMCS = 0x4000, TSS = 0x5000, GUEST = 0x10000;
+const GUEST = 0x10000;
 
 function build(profile: string, guest: (a: Asm) => void, value: number, proc = 0) {
   const exits: { reason: number; at: number; saved: number }[] = [];
-  let api!: VmxApi;
-  const m = new Machine({
-    ramBytes: 16 << 20, profile: getProfile(profile),
-    onVmExit: (core) => {
-      const t = core.vmx!.lastExit;
-      // The tick the exit started at: its completion minus its own components.
-      const at = core.vmx!.lastExitAt - t.fixedCycles - t.memoryCycles - t.msrListCycles;
-      exits.push({ reason: api.vmread(F.EXIT_REASON), at, saved: api.vmread(F.VMX_PREEMPTION_TIMER_VALUE) });
-      core.halted = true; // this VMM does not resume: the core stops (no host code to run)
-      core.shutdown = true;
-    },
+  const { m, c, api } = flatVmxHost(profile, (core, api) => {
+    const t = core.vmx!.lastExit;
+    // The tick the exit started at: its completion minus its own components.
+    const at = core.vmx!.lastExitAt - t.fixedCycles - t.memoryCycles - t.msrListCycles;
+    exits.push({ reason: api.vmread(F.EXIT_REASON), at, saved: api.vmread(F.VMX_PREEMPTION_TIMER_VALUE) });
+    core.halted = true; // this VMM does not resume: the core stops (no host code to run)
+    core.shutdown = true;
   });
-  const c = m.core;
-  const dv = new DataView(m.ram.buffer);
-  dv.setUint32(GDT + 8, 0x0000ffff, true); dv.setUint32(GDT + 12, 0x00cf9a00, true);
-  dv.setUint32(GDT + 16, 0x0000ffff, true); dv.setUint32(GDT + 20, 0x00cf9200, true);
-  dv.setUint32(GDT + 24, (TSS << 16) | 0x67, true); dv.setUint32(GDT + 28, 0x00008b00, true);
-  c.resetToFlat32(0);
-  c.gdtBase = GDT; c.gdtLimit = 31; c.trSel = 0x18; c.trBase = TSS; c.trLimit = 0x67;
-  api = new VmxApi(c);
-  api.prepare(PD);
-  api.initRegion(VMXON); api.vmxon(VMXON);
-  api.initRegion(VMCS); api.vmclear(VMCS); api.vmptrld(VMCS);
   writeControls(api, { pin: 1 << 6, proc, exit: 1 << 22 }); // activate timer; save timer value
   api.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, value);
   writeHostState(api, 0, 0x9000);
@@ -55,7 +38,7 @@ function build(profile: string, guest: (a: Asm) => void, value: number, proc = 0
 
 describe("VMX-preemption timer (SDM 25.5.1)", () => {
   for (const profile of ["haswell", "skylake"]) {
-    it(`${profile}: a busy guest exits with reason 52 at the ${"value"}-th transition of TSC bit X`, () => {
+    it(`${profile}: a busy guest exits with reason 52 at the value-th transition of TSC bit X`, () => {
       const value = 1000;
       const { m, c, api, exits, rate } = build(profile, (a) => a.label("l").jmp("l"), value);
       api.vmlaunch();

@@ -7,13 +7,13 @@
  * model on. Also: the components recorded for the last exit and entry add up (issue 5 "Costs").
  */
 import { describe, expect, it } from "vitest";
-import { Machine } from "../../src/cpu/machine.ts";
+import type { Machine } from "../../src/cpu/machine.ts";
 import { getProfile } from "../../src/cpu/profiles/index.ts";
-import { VmxApi } from "../../src/cpu/vmx/vmx-api.ts";
+import { flatVmxHost, GDT, PD } from "./flat-host.ts";
 import { writeControls, writeFlatGuest, writeHostState } from "../../src/vmm/vmcs-setup.ts";
 import { Asm, dword, eax, ebp, edx } from "../../src/guests/asm/index.ts";
 
-const GDT = 0x1000, PD = 0x2000, VMXON = 0x3000, VMCS = 0x4000, TSS = 0x5000, HOST = 0x8000, GUEST = 0x10000;
+const HOST = 0x8000, GUEST = 0x10000;
 const T0 = 0x6000, T1 = 0x6008;
 const N = 2000;
 
@@ -27,21 +27,7 @@ const BANDS: Record<string, [number, number]> = {
 };
 
 export function measureRoundTrip(profileId: string, iterations = N, coldVmcs = false): { perRoundTrip: number; m: Machine } {
-  const m = new Machine({ ramBytes: 16 << 20, profile: getProfile(profileId) });
-  const c = m.core;
-  const dv = new DataView(m.ram.buffer);
-  dv.setUint32(GDT + 8, 0x0000ffff, true); dv.setUint32(GDT + 12, 0x00cf9a00, true);
-  dv.setUint32(GDT + 16, 0x0000ffff, true); dv.setUint32(GDT + 20, 0x00cf9200, true);
-  dv.setUint32(GDT + 24, (TSS << 16) | 0x67, true); dv.setUint32(GDT + 28, 0x00008b00, true);
-  c.resetToFlat32(HOST);
-  c.gdtBase = GDT; c.gdtLimit = 31; c.trSel = 0x18; c.trBase = TSS; c.trLimit = 0x67;
-  const api = new VmxApi(c);
-  api.prepare(PD);
-  api.initRegion(VMXON);
-  api.vmxon(VMXON);
-  api.initRegion(VMCS);
-  api.vmclear(VMCS);
-  api.vmptrld(VMCS);
+  const { m, c, api, dv } = flatVmxHost(profileId, undefined, HOST);
   writeControls(api, {});
   const h = new Asm({ bits: 32, origin: HOST });
   h.mov(ebp, iterations).rdtsc().mov(dword(T0), eax).mov(dword(T0 + 4), edx).insn("vmlaunch").hlt();

@@ -5,34 +5,18 @@
  * general registers survive the transitions (the processor does not switch them, 27.3: only RSP/RIP/RFLAGS).
  */
 import { describe, expect, it } from "vitest";
-import { Machine } from "../../src/cpu/machine.ts";
-import { getProfile } from "../../src/cpu/profiles/index.ts";
-import { VmxApi } from "../../src/cpu/vmx/vmx-api.ts";
+import type { VmxApi } from "../../src/cpu/vmx/vmx-api.ts";
+import { flatVmxHost, GDT, PD } from "./flat-host.ts";
 import { VmcsField as F } from "../../src/cpu/vmx/vmcs-fields.ts";
 import { writeControls, writeFlatGuest, writeHostState } from "../../src/vmm/vmcs-setup.ts";
 import { Asm, ecx, esi } from "../../src/guests/asm/index.ts";
 import { Reg } from "../../src/cpu/registers.ts";
 import type { Core } from "../../src/cpu/core.ts";
 
-const GDT = 0x1000, PD = 0x2000, VMXON = 0x3000, VMCS = 0x4000, TSS = 0x5000, GUEST = 0x10000;
+const GUEST = 0x10000;
 
 function setup(profileId: string, onExit: (core: Core, api: VmxApi) => void) {
-  let api!: VmxApi;
-  const m = new Machine({ ramBytes: 16 << 20, profile: getProfile(profileId), onVmExit: (core) => onExit(core, api) });
-  const c = m.core;
-  const dv = new DataView(m.ram.buffer);
-  dv.setUint32(GDT + 8, 0x0000ffff, true); dv.setUint32(GDT + 12, 0x00cf9a00, true); // 08: code
-  dv.setUint32(GDT + 16, 0x0000ffff, true); dv.setUint32(GDT + 20, 0x00cf9200, true); // 10: data
-  dv.setUint32(GDT + 24, (TSS << 16) | 0x67, true); dv.setUint32(GDT + 28, 0x00008b00, true); // 18: busy TSS
-  c.resetToFlat32(0);
-  c.gdtBase = GDT; c.gdtLimit = 31; c.trSel = 0x18; c.trBase = TSS; c.trLimit = 0x67;
-  api = new VmxApi(c);
-  api.prepare(PD);
-  api.initRegion(VMXON);
-  expect(api.vmxon(VMXON)).toEqual({ ok: true });
-  api.initRegion(VMCS);
-  expect(api.vmclear(VMCS)).toEqual({ ok: true });
-  expect(api.vmptrld(VMCS)).toEqual({ ok: true });
+  const { m, c, api } = flatVmxHost(profileId, onExit);
   writeControls(api, {});
   writeHostState(api, 0, 0x9000);
   writeFlatGuest(api, { rip: GUEST, rsp: 0x8000, cr3: PD, gdt: [GDT, 31] });
