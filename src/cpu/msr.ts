@@ -10,7 +10,7 @@
  * Values are [lo, hi] pairs of unsigned 32-bit numbers (EAX, EDX of RDMSR/WRMSR). IA32_TSC goes through
  * a double, so a TSC above 2^53 cycles loses low bits.
  *
- * Leaves out: MTRRs, PAT, machine-check banks, performance counters. IA32_APIC_BASE, the x2APIC MSRs and
+ * Leaves out: MTRRs, machine-check banks, performance counters. IA32_APIC_BASE, the x2APIC MSRs and
  * IA32_TSC_DEADLINE are defined by x2apic-msrs.ts, the CAT MSRs by cache/cat-msrs.ts.
  */
 import type { CoreState } from "./core-state.ts";
@@ -187,4 +187,41 @@ defineMsr({
     reserved(lo, hi, 0xffffffff, 0);
     s[0] = lo;
   },
+});
+
+/**
+ * IA32_PAT (277H, SDM Vol. 3A 11.12.2): eight 3-bit memory types, one per byte; a byte whose value is not
+ * 0, 1, 4, 5, 6 or 7 (or with bits 7:3 set) raises #GP(0). Reset value 0007040600070406H. The core stores it
+ * (memory types are not modelled); VM entry and exit load and save it (SDM Vol. 3C 24.4, 24.5).
+ */
+const PAT_VALID_TYPES = (1 << 0) | (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7);
+
+export function patValid(lo: number, hi: number): boolean {
+  for (let k = 0; k < 8; k++) {
+    const b = ((k < 4 ? lo : hi) >>> ((k & 3) * 8)) & 0xff;
+    if (b > 7 || ((PAT_VALID_TYPES >>> b) & 1) === 0) return false;
+  }
+  return true;
+}
+
+defineMsr({
+  index: 0x277,
+  name: "IA32_PAT",
+  reset: () => [0x00070406, 0x00070406],
+  write: (_c, lo, hi, s) => {
+    if (!patValid(lo, hi)) fault(Vector.GP, 0);
+    s[0] = lo;
+    s[1] = hi;
+  },
+});
+
+/**
+ * IA32_EFER (C0000080H): the model is IA-32 without Intel 64 or execute-disable, so every bit is reserved
+ * (reads 0, a write of anything else raises #GP(0)). It exists so that VM entry and exit can load and save it
+ * (the "load/save IA32_EFER" controls; SDM Vol. 3C 26.3.1.1 then requires the loaded value to be 0).
+ */
+defineMsr({
+  index: 0xc0000080,
+  name: "IA32_EFER",
+  write: (_c, lo, hi) => reserved(lo, hi, 0, 0),
 });

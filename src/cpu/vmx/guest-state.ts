@@ -13,8 +13,9 @@
  * selector is null), FS/GS/TR bases from the host-state fields, TR a busy 32-bit TSS with limit 67H, LDTR
  * unusable, GDTR/IDTR limits FFFFH, RFLAGS 2, CPL 0.
  *
- * Leaves out: IA32_DEBUGCTL, IA32_PAT and IA32_EFER (the model has neither MSR; the VMCS fields are kept
- * as storage), IA32_PERF_GLOBAL_CTRL, the PDPTEs of a PAE guest (the core has no PAE paging), pending debug
+ * IA32_PAT and IA32_EFER are loaded and saved per the entry and exit controls (loadGuestMsrs, saveGuestMsrs, loadHostMsrs).
+ *
+ * Leaves out: IA32_DEBUGCTL (the model has no such MSR; the field is kept as storage), IA32_PERF_GLOBAL_CTRL, the PDPTEs of a PAE guest (the core has no PAE paging), pending debug
  * exceptions other than the single-step BS bit, SMBASE.
  */
 import type { CoreState } from "../core-state.ts";
@@ -61,6 +62,37 @@ export function loadControlRegisters(c: CoreState, cr0: number, cr3: number, cr4
 }
 
 /** SDM 26.3.2.1-26.3.2.3: control registers, debug registers, MSRs, segments, descriptor tables, RSP, RIP, RFLAGS. */
+const IA32_PAT = 0x277, IA32_EFER = 0xc0000080;
+
+/** Load IA32_PAT / IA32_EFER from a 64-bit field pair (the entry checks have validated the values). */
+function loadMsr64(c: CoreState, index: number, r: VmcsRegion, enc: number): void {
+  writeMsr(c, index, [rd(r, enc), rd(r, enc + 1)]);
+}
+
+function saveMsr64(c: CoreState, index: number, r: VmcsRegion, enc: number): void {
+  const v = readMsr(c, index);
+  wr(r, enc, v[0]);
+  wr(r, enc + 1, v[1]);
+}
+
+/** "Load IA32_PAT" / "load IA32_EFER" entry controls (26.3.2.1). */
+export function loadGuestMsrs(c: CoreState, r: VmcsRegion, pat: boolean, efer: boolean): void {
+  if (pat) loadMsr64(c, IA32_PAT, r, F.GUEST_IA32_PAT);
+  if (efer) loadMsr64(c, IA32_EFER, r, F.GUEST_IA32_EFER);
+}
+
+/** "Save IA32_PAT/EFER" exit controls (27.3.1). */
+export function saveGuestMsrs(c: CoreState, r: VmcsRegion, exitControls: number): void {
+  if ((exitControls & (1 << 18)) !== 0) saveMsr64(c, IA32_PAT, r, F.GUEST_IA32_PAT);
+  if ((exitControls & (1 << 20)) !== 0) saveMsr64(c, IA32_EFER, r, F.GUEST_IA32_EFER);
+}
+
+/** "Load IA32_PAT/EFER" exit controls (27.5.1). */
+export function loadHostMsrs(c: CoreState, r: VmcsRegion, exitControls: number): void {
+  if ((exitControls & (1 << 19)) !== 0) loadMsr64(c, IA32_PAT, r, F.HOST_IA32_PAT);
+  if ((exitControls & (1 << 21)) !== 0) loadMsr64(c, IA32_EFER, r, F.HOST_IA32_EFER);
+}
+
 export function loadGuestState(c: CoreState, r: VmcsRegion, loadDebugControls: boolean): void {
   loadControlRegisters(c, rd(r, F.GUEST_CR0), rd(r, F.GUEST_CR3), rd(r, F.GUEST_CR4));
   if (loadDebugControls) debugRegisters(c)[7] = rd(r, F.GUEST_DR7) | 0x400;

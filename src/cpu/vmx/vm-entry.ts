@@ -25,7 +25,7 @@ import { deliverEvent, EventKind } from "../interrupts.ts";
 import { CpuFault } from "../exceptions.ts";
 import { VmcsField as F } from "./vmcs-fields.ts";
 import { checkVmEntry } from "./entry-checks.ts";
-import { loadGuestState, rd } from "./guest-state.ts";
+import { loadGuestMsrs, loadGuestState, rd } from "./guest-state.ts";
 import { loadMsrList } from "./msr-lists.ts";
 import { entryFailureExit, performVmExit, touchVmcs } from "./vm-exit.ts";
 import { VmExitSignal } from "./vm-exit-signal.ts";
@@ -88,6 +88,7 @@ export function vmEntry(c: CoreState, launch: boolean, failure?: EntryFailure): 
   enterTranslationContext(c, v, r);
   const hostTscOffset = c.tscOffset;
   loadGuestState(c, r, (v.entryControls & ENTRY_LOAD_DEBUG_CONTROLS) !== 0);
+  loadGuestMsrs(c, r, (v.entryControls & (1 << 14)) !== 0, (v.entryControls & (1 << 15)) !== 0);
   const msrStart = c.cycles;
   const failed = loadMsrList(c, rd(r, F.VM_ENTRY_MSR_LOAD_ADDRESS) >>> 0, rd(r, F.VM_ENTRY_MSR_LOAD_COUNT), v.costs.msrListEntryCycles);
   const msrCycles = c.cycles - msrStart;

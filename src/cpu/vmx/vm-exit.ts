@@ -26,7 +26,7 @@
 import type { CoreState } from "../core-state.ts";
 import { Brk } from "../core-state.ts";
 import { VmcsField as F } from "./vmcs-fields.ts";
-import { loadHostState, rd, saveGuestState, wr } from "./guest-state.ts";
+import { loadHostMsrs, loadHostState, saveGuestMsrs, rd, saveGuestState, wr } from "./guest-state.ts";
 import { loadMsrList, storeMsrList } from "./msr-lists.ts";
 import { leaveTranslationContext } from "./ept-core.ts";
 import { apicvOnExit } from "./apicv-core.ts";
@@ -74,6 +74,7 @@ export function performVmExit(c: CoreState, sig: VmExitSignal): void {
   wr(r, F.VM_ENTRY_INTERRUPTION_INFORMATION, rd(r, F.VM_ENTRY_INTERRUPTION_INFORMATION) & 0x7fffffff);
   // 27.3: guest state
   saveGuestState(c, r, (v.exitControls & EXIT_SAVE_DEBUG_CONTROLS) !== 0);
+  saveGuestMsrs(c, r, v.exitControls);
   wr(r, F.GUEST_ACTIVITY_STATE, c.halted ? (c.waitingForSipi ? 3 : c.shutdown ? 2 : 1) : 0);
   const nmiBlocked = (v.pin & PIN_VIRTUAL_NMIS) !== 0 ? v.virtualNmiBlocked : c.nmiBlocked;
   wr(r, F.GUEST_INTERRUPTIBILITY_STATE, (c.inhibit === 1 ? 1 : c.inhibit === 2 ? 2 : 0) | (nmiBlocked ? 8 : 0));
@@ -131,6 +132,7 @@ function leaveNonRoot(c: CoreState, v: VmxState): void {
 function finishExitToHost(c: CoreState, v: VmxState, r: VmcsRegion, start: number, fixed: number, msrStart: number): void {
   touchVmcs(c, r, EXIT_READS, false);
   loadHostState(c, r);
+  loadHostMsrs(c, r, rd(r, F.VM_EXIT_CONTROLS));
   const loadAt = msrAddress(r, F.VM_EXIT_MSR_LOAD_ADDRESS);
   const failed = loadMsrList(c, loadAt, rd(r, F.VM_EXIT_MSR_LOAD_COUNT), v.costs.msrListEntryCycles);
   const msrCycles = c.cycles - msrStart;
