@@ -159,6 +159,10 @@ export class CoreState implements FlagState {
   /** Events blocked at the next instruction boundary (SDM 6.8.3): 0 none, 1 maskable interrupts (after
    * STI), 2 interrupts, NMI and debug traps (after MOV SS / POP SS). */
   inhibit = 0;
+  /** The shadow the executing instruction runs in (the `inhibit` value its boundary cleared): 2 while the
+   * instruction right after MOV SS / POP SS executes, 1 after STI, else 0 (VM entry error 26, SDM 26.1; the
+   * interruptibility state a VM exit saves, 27.3.4). */
+  shadowInForce = 0;
   /** NMIs are blocked from the delivery of one until the next IRET (SDM 6.7.1). */
   nmiBlocked = false;
   /** A single-step #DB trap is due at the next instruction boundary (SDM Vol. 3B 17.3.1.4). */

@@ -349,10 +349,15 @@ export class Core extends CoreState {
     const tf = (this.eflags & TF) !== 0;
     const rf = (this.eflags & RF) !== 0;
     this.inhibit = 0;
+    this.shadowInForce = inhibit;
     const before = this.icount;
     const b = this.fetchBlock(null);
-    if (b === null) return null;
+    if (b === null) {
+      this.shadowInForce = 0;
+      return null;
+    }
     this.execBlock(b, 1);
+    this.shadowInForce = 0;
     if (this.icount > before) {
       // RF lasts for one instruction: it is cleared when the next one completes (SDM Vol. 3B 17.3.1.1).
       if (rf) this.eflags &= ~RF;

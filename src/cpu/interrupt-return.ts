@@ -50,7 +50,12 @@ export function iretFlagMask(c: CoreState, size: number): number {
 }
 
 export function interruptReturn(c: CoreState, size: number): void {
-  c.nmiBlocked = false; // IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1)
+  // IRET ends NMI blocking even when it faults (SDM Vol. 3A 6.7.1). In VMX non-root operation (Vol. 3C 25.3):
+  // with "NMI exiting" it leaves NMI blocking alone; with "virtual NMIs" it ends virtual-NMI blocking instead.
+  const v = c.nonRoot ? c.vmx : null;
+  if (v === null) c.nmiBlocked = false;
+  else if ((v.pin & 0x20) !== 0) v.virtualNmiBlocked = false;
+  else if ((v.pin & 0x08) === 0) c.nmiBlocked = false;
   // Task return: hardware task switching is not modelled (checked before any pop, as Bochs does).
   if (c.protectedMode && (c.eflags & NT) !== 0) fault(GP, 0);
   const eip = c.peek(size, 0);

@@ -20,7 +20,7 @@ import type { ExecTable } from "./registry.ts";
 import { fault, Vector } from "../exceptions.ts";
 import { Cr0, Cr4, crExists, readCr, writeCr, writeCr0 } from "../control-registers.ts";
 import { debugRegisters, DR6_BD, DR7_GD, readDr, writeDr } from "../debug-registers.ts";
-import { ea, readE } from "./operands.ts";
+import { ea } from "./operands.ts";
 
 function requireCpl0(c: CoreState): void {
   if (c.protectedMode && c.cpl !== 0) fault(Vector.GP, 0);
@@ -76,9 +76,10 @@ const smsw: ExecFn = (c, i) => {
 const LMSW_BITS = Cr0.PE | Cr0.MP | Cr0.EM | Cr0.TS;
 
 const lmsw: ExecFn = (c, i) => {
-  const source = readE(c, i, 2);
+  const lin = i.rm < 0 ? ea(c, i) : 0;
+  const source = i.rm < 0 ? c.read16(lin) : c.getReg(i.rm, 2);
   if (c.nonRoot) {
-    writeCr0(c, vmx.lmsw(c, i, source));
+    writeCr0(c, vmx.lmsw(c, i, source, lin));
     return;
   }
   let msw = source & LMSW_BITS;

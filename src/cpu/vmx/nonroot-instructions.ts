@@ -86,7 +86,7 @@ export function movToCr(c: CoreState, i: Insn, value: number): number {
     const cr0 = crAfterWrite(c.cr0, v.cr0Mask, value);
     let fixed0 = v.caps.msrs.get(IA32_VMX_CR0_FIXED0)![0];
     if ((v.proc2 & PROC2_UNRESTRICTED) !== 0) fixed0 &= ~(CR0_PE | CR0_PG);
-    if ((cr0 & fixed0) !== fixed0) fault(13, 0);
+    if (((cr0 & fixed0) >>> 0) !== fixed0 >>> 0) fault(13, 0);
     return cr0;
   }
   if (i.reg === 4) {
@@ -94,7 +94,7 @@ export function movToCr(c: CoreState, i: Insn, value: number): number {
     const cr4 = crAfterWrite(c.cr4, v.cr4Mask, value);
     // 25.3 / 23.8: the result must keep the CR4 fixed bits (VMXE), else #GP(0).
     const fixed0 = v.caps.msrs.get(IA32_VMX_CR4_FIXED0)![0];
-    if ((cr4 & fixed0) !== fixed0) fault(13, 0);
+    if (((cr4 & fixed0) >>> 0) !== fixed0 >>> 0) fault(13, 0);
     return cr4;
   }
   if (i.reg === 3 && movToCr3Exits(v.proc, v.cr3TargetCount, v.cr3Targets, value)) exit(28, movToCrQualification(i));
@@ -117,12 +117,13 @@ export function clts(c: CoreState): number {
   return cr0AfterClts(c.cr0, v.cr0Mask);
 }
 
-/** LMSW with `source` (16 bits): exits per 25.1.3, else the new CR0. */
-export function lmsw(c: CoreState, i: Insn, source: number): number {
+/** LMSW with `source` (16 bits) read from a register or from linear address `lin`: exits per 25.1.3 (with
+ * the memory operand's linear address in the guest-linear field, 27.2.1), else the new CR0. */
+export function lmsw(c: CoreState, i: Insn, source: number, lin: number): number {
   const v = c.vmx!;
   if (lmswExits(v.cr0Mask, v.cr0Shadow, source)) {
     const s = new VmExitSignal(28, lmswQualification(i, source));
-    if (i.rm < 0) s.guestLinear = 0; // the linear address of a memory operand is recorded by the caller
+    if (i.rm < 0) s.guestLinear = lin;
     throw s;
   }
   return cr0AfterLmsw(c.cr0, v.cr0Mask, source);

@@ -63,7 +63,8 @@ export function vmEntry(c: CoreState, launch: boolean, failure?: EntryFailure): 
   const v = c.vmx!;
   const r = v.current;
   if (r === null) return VMFAIL_INVALID;
-  if (c.inhibit === 2) return 26;
+  // Blocking by MOV SS: VMLAUNCH/VMRESUME is the instruction in the MOV SS / POP SS shadow (SDM 26.1).
+  if (c.inhibit === 2 || c.shadowInForce === 2) return 26;
   const state = r.image[2] & 0xff;
   if (launch && state !== 0) return 4;
   if (!launch && state === 0) return 5;

@@ -77,13 +77,14 @@ export function performVmExit(c: CoreState, sig: VmExitSignal): void {
   saveGuestMsrs(c, r, v.exitControls);
   wr(r, F.GUEST_ACTIVITY_STATE, c.halted ? (c.waitingForSipi ? 3 : c.shutdown ? 2 : 1) : 0);
   const nmiBlocked = (v.pin & PIN_VIRTUAL_NMIS) !== 0 ? v.virtualNmiBlocked : c.nmiBlocked;
-  wr(r, F.GUEST_INTERRUPTIBILITY_STATE, (c.inhibit === 1 ? 1 : c.inhibit === 2 ? 2 : 0) | (nmiBlocked ? 8 : 0));
+  // Blocking by STI / MOV SS: pending for the next instruction, or in force for the one that exited.
+  const shadow = c.inhibit !== 0 ? c.inhibit : c.shadowInForce;
+  wr(r, F.GUEST_INTERRUPTIBILITY_STATE, (shadow === 1 ? 1 : shadow === 2 ? 2 : 0) | (nmiBlocked ? 8 : 0));
   wr(r, F.GUEST_PENDING_DEBUG_EXCEPTIONS, c.singleStepDue ? 1 << 14 : 0);
-  c.tscOffset -= v.tscOffset;
   if ((v.exitControls & EXIT_SAVE_PREEMPTION_TIMER) !== 0 && v.preemptionDeadline !== null) {
     // The timer counts transitions of bit X of the host's TSC (25.5.1); the deadline is in core cycles.
     const shift = 2 ** v.preemptionTimerRate;
-    const hostOffset = c.tscOffset;
+    const hostOffset = c.tscOffset - v.tscOffset;
     // Counted up to the moment of the exit, before its own cycles.
     const left = Math.max(0, (v.preemptionDeadline + hostOffset) / shift - Math.floor((start + hostOffset) / shift));
     wr(r, F.VMX_PREEMPTION_TIMER_VALUE, sig.reason === 52 ? 0 : left);
@@ -91,6 +92,8 @@ export function performVmExit(c: CoreState, sig: VmExitSignal): void {
   // 27.4: MSR store; leave non-root operation; 27.5 host state; 27.6 host MSRs.
   const msrStart = c.cycles;
   const storeOk = storeMsrList(c, msrAddress(r, F.VM_EXIT_MSR_STORE_ADDRESS), rd(r, F.VM_EXIT_MSR_STORE_COUNT), v.costs.msrListEntryCycles);
+  // The MSR-store list sees the guest's TSC (27.4: the offset is still applied); then the host's TSC returns.
+  c.tscOffset -= v.tscOffset;
   leaveNonRoot(c, v);
   if (sig.reason === 0 && sig.interruptionInfo === NMI_INFO) c.nmiBlocked = true;
   if (!storeOk) {

@@ -97,12 +97,6 @@ const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, ESI = 6;
 const DS = 3, SS = 2;
 const CR0_TS = 8, CR0_MP = 2, CR4_TSD = 4, CR4_DE = 8;
 
-const CR0_FIXED_BUG =
-  "vmx/nonroot-instructions.ts movToCr compares (cr0 & fixed0) !== fixed0 with fixed0 = IA32_VMX_CR0_FIXED0 " +
-  "(80000021H) as an unsigned number and the & result as a signed int32: with PG in fixed0 they never compare " +
-  "equal, so every MOV to CR0 that does not exit raises #GP(0) in a guest without unrestricted guest (SDM 25.3: it " +
-  "loads CR0 with the masked bits unchanged; the fixed bits hold: 80000031H)";
-
 const CASES: ExitCase[] = [
   // ---------------- 0: exceptions and NMIs (25.2, 27.2.2) ----------------
   {
@@ -241,9 +235,6 @@ const CASES: ExitCase[] = [
       guest: (a) => a.pushfd().push(KCODE).push("x").iretd().label("x").nop().hlt(),
     },
     expected: { reason: 8, rip: "x" },
-    bug: "execute/interrupt-return.ts (IRET) clears CoreState.nmiBlocked but never VmxState.virtualNmiBlocked, so with " +
-      "\"virtual NMIs\" = 1 IRET does not end virtual-NMI blocking (SDM 25.3) and the NMI window never opens; it also " +
-      "clears nmiBlocked when \"NMI exiting\" = 1, where IRET must leave NMI blocking alone (25.3)",
   },
   {
     name: "with NMI exiting (no virtual NMIs) IRET leaves NMI blocking alone: still blocked at the next exit",
@@ -253,8 +244,6 @@ const CASES: ExitCase[] = [
       guest: (a) => a.pushfd().push(KCODE).push("x").iretd().label("x").insn("vmcall"),
     },
     expected: { reason: 18, rip: "x", interruptibility: 8 },
-    bug: "execute/interrupt-return.ts (IRET, line 53) clears CoreState.nmiBlocked whatever the VM-execution controls say; " +
-      "with \"NMI exiting\" = 1 IRET must not affect NMI blocking (SDM 25.3), so the saved interruptibility loses bit 3",
   },
   // ---------------- instructions that exit unconditionally or by control (25.1.2, 25.1.3) ----------------
   {
@@ -409,14 +398,12 @@ const CASES: ExitCase[] = [
       guest: (a) => a.mov(eax, cr0).mov(cr0, eax).label("x").insn("vmcall"),
     },
     expected: { reason: 18, rip: "x" }, check: (_h, e) => expect(e.cr0 & CR0_TS).toBe(0),
-    bug: CR0_FIXED_BUG,
   },
   {
     name: "MOV to CR0 with mask 0 writes through (MP set in the real CR0)", sdm: "25.3 (MOV to CR0)",
     kut: "cr_shadowing_main (Write through CR0)",
     vm: { guest: (a) => a.mov(eax, cr0).or(eax, CR0_MP).mov(cr0, eax).label("x").insn("vmcall") },
     expected: { reason: 18, rip: "x" }, check: (_h, e) => expect(e.cr0 & CR0_MP).toBe(CR0_MP),
-    bug: CR0_FIXED_BUG,
   },
   {
     name: "MOV from CR3 with CR3-store exiting: exit 28, qualification 313H (mov ebx, cr3)", sdm: "25.1.3; Table 27-3",
@@ -461,9 +448,6 @@ const CASES: ExitCase[] = [
       guest: (a) => a.mov(dword(D), 0x0003).label("x").lmsw(ptr(D)),
     },
     expected: { reason: 28, qualification: 0x00030070, guestLinear: D, rip: "x" },
-    bug: "SDM 27.2.1 (guest-linear address: \"VM exits due to attempts to execute LMSW with a memory operand\"): " +
-      "vmx/nonroot-instructions.ts lmsw() leaves the field to its caller, and execute/system-registers.ts lmsw never " +
-      "sets VmExitSignal.guestLinear to the operand's linear address, so the field reads 0",
   },
   // ---------------- 29: MOV DR (Table 27-4) ----------------
   {
@@ -716,10 +700,9 @@ describe("TSC offsetting (SDM 25.3, 24.6.5) and the TSC in the MSR-store list (2
     });
   }
 
-  // Known bug: vmx/vm-exit.ts performVmExit removes the guest's TSC offset from the core (c.tscOffset -= v.tscOffset)
-  // before storeMsrList runs, so an IA32_TIME_STAMP_COUNTER entry stores the host's TSC; the MSR-store list is
-  // processed in the guest's context (SDM 27.4; kvm-unit-tests vmx_store_tsc_test expects host TSC + offset).
-  it.fails("the VM-exit MSR-store list stores the guest's TSC (with the offset) [SDM 27.4; kvm-unit-tests vmx_store_tsc_test] (known bug: vm-exit.ts removes the offset before the MSR store)", () => {
+  // The MSR-store list is processed in the guest's context (SDM 27.4; kvm-unit-tests vmx_store_tsc_test expects
+  // host TSC + offset).
+  it("the VM-exit MSR-store list stores the guest's TSC (with the offset) [SDM 27.4; kvm-unit-tests vmx_store_tsc_test]", () => {
     const h = new VmxCase();
     h.vm({
       controls: { proc: C.PROC_USE_TSC_OFFSETTING }, fields: [[F.TSC_OFFSET, 0], [F.TSC_OFFSET_HIGH, 1],

@@ -91,11 +91,6 @@ const launchAndReturn = (a: Asm, label: string) => {
   a.insn("vmlaunch").label(label);
 };
 
-const MOVSS_BUG =
-  "core.ts Core.boundary() sets this.inhibit = 0 before it executes the instruction in the MOV-SS shadow, so " +
-  "vm-entry.ts vmEntry's check c.inhibit === 2 (SDM 30.3 VMLAUNCH/VMRESUME: events blocked by MOV SS -> " +
-  "VMfailValid(26)) never sees the blocking, and the VM entry happens instead";
-
 const ud = { fault: UD } as const;
 const gp0 = { fault: GP, errorCode: 0 } as const;
 const succeed = { status: "succeed" } as const;
@@ -378,14 +373,14 @@ const CASES: InsnCase[] = [
   {
     name: "error 26: VMLAUNCH right after MOV SS", sdm: "30.3 VMLAUNCH: events blocked by MOV SS; Table 30-1 #26",
     kut: "vmx_tests.c vmentry_movss_shadow_test", setup: withVmcs, prep: (a) => a.mov(eax, KDATA),
-    insn: (a) => a.mov(ss, eax).insn("vmlaunch"), expected: valid(26), bug: MOVSS_BUG,
+    insn: (a) => a.mov(ss, eax).insn("vmlaunch"), expected: valid(26),
   },
   {
     name: "error 26: VMRESUME right after POP SS", sdm: "30.3 VMRESUME: events blocked by MOV SS; Table 30-1 #26",
     kut: "vmx_tests.c vmentry_movss_shadow_test", setup: withVmcs,
     // The resumed guest's exit (if the VMRESUME wrongly enters) lands at "done": one round, not a loop.
     prep: (a) => (launchAndReturn(a, "back"), hVmwrite(a, F.HOST_RIP, "done"), a.push(KDATA)),
-    insn: (a) => a.pop(ss).insn("vmresume"), expected: valid(26), bug: MOVSS_BUG,
+    insn: (a) => a.pop(ss).insn("vmresume"), expected: valid(26),
   },
   ...([0, 3, 4] as const).map((type): InsnCase => ({
     name: `error 28: INVEPT with type ${type} (not reported by IA32_VMX_EPT_VPID_CAP)`, sdm: "30.3 INVEPT; A.10; Table 30-1 #28",
