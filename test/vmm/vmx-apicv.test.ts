@@ -11,7 +11,7 @@ import { flatVmxHost, GDT, PD } from "./flat-host.ts";
 import { VmcsField as F } from "../../src/cpu/vmx/vmcs-fields.ts";
 import { writeControls, writeFlatGuest, writeHostState } from "../../src/vmm/vmcs-setup.ts";
 import { postInterrupt } from "../../src/cpu/vmx/posted-interrupts.ts";
-import { Asm, dword } from "../../src/guests/asm/index.ts";
+import { Asm, dword, eax } from "../../src/guests/asm/index.ts";
 
 const VAPIC = 0x20000, APIC_ACCESS = 0x21000, PID = 0x22000, IDT = 0x23000, COUNTER = 0x24000;
 const GUEST = 0x10000, HANDLER = 0x11000;
@@ -75,5 +75,44 @@ describe("posted interrupts and virtual-interrupt delivery (SDM 29.6, 29.2)", ()
     m.run(m.now + 200_000);
     expect(exits).toEqual([1]);
     expect(dv.getUint32(COUNTER, true)).toBe(0);
+  });
+});
+
+describe("APIC-access page exits (SDM 29.4)", () => {
+  function apicGuest(proc2: number, code: (a: Asm) => void) {
+    const exits: { reason: number; qual: number; rip: number }[] = [];
+    const { m, api } = flatVmxHost("skylake", (core, api) => {
+      exits.push({ reason: api.vmread(F.EXIT_REASON), qual: api.vmread(F.EXIT_QUALIFICATION), rip: api.vmread(F.GUEST_RIP) });
+      core.shutdown = true; // no resume
+    });
+    // Virtual-interrupt delivery requires external-interrupt exiting (SDM 26.2.1.1).
+    writeControls(api, { pin: (proc2 & (1 << 9)) !== 0 ? 1 : 0, proc: 1 << 21, proc2 });
+    api.vmwrite(F.VIRTUAL_APIC_ADDRESS, VAPIC);
+    api.vmwrite(F.APIC_ACCESS_ADDRESS, APIC_ACCESS);
+    writeHostState(api, 0, 0x9000);
+    writeFlatGuest(api, { rip: GUEST, rsp: 0x8000, cr3: PD, gdt: [GDT, 31] });
+    const g = new Asm({ bits: 32, origin: GUEST });
+    code(g);
+    const img = g.build();
+    m.ram.set(img.bytes, GUEST);
+    expect(api.vmlaunch()).toEqual({ ok: true });
+    m.run(1_000_000);
+    return { exits, img };
+  }
+
+  it("a read of the APIC ID without APIC-register virtualization exits: reason 44, offset 20H, linear read (type 0), fault-like", () => {
+    const { exits } = apicGuest(1 << 0, (a) => a.mov(eax, dword(APIC_ACCESS + 0x20)).hlt());
+    expect(exits).toEqual([{ reason: 44, qual: 0x020, rip: GUEST }]);
+  });
+
+  it("a TPR read is virtualized from the virtual-APIC page (no exit)", () => {
+    const { exits } = apicGuest(1 << 0, (a) => a.mov(eax, dword(APIC_ACCESS + 0x80)).insn("cpuid"));
+    expect(exits.map((e) => e.reason)).toEqual([10]); // only the CPUID after it
+  });
+
+  it("a write of ICR low (not a self IPI) with register virtualization and VID: APIC-write exit 56, trap-like", () => {
+    const { exits, img } = apicGuest((1 << 0) | (1 << 8) | (1 << 9), (a) => a.mov(dword(APIC_ACCESS + 0x300), 0x000c4500).label("after").hlt());
+    // 56 (APIC write) with the offset; RIP after the MOV (SDM 29.4.3.3: trap-like).
+    expect(exits).toEqual([{ reason: 56, qual: 0x300, rip: img.symbols.after }]);
   });
 });
