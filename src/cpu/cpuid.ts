@@ -75,8 +75,13 @@ function chars4(s: string, k: number): number {
   return s.charCodeAt(k) | (s.charCodeAt(k + 1) << 8) | (s.charCodeAt(k + 2) << 16) | (s.charCodeAt(k + 3) << 24);
 }
 
-/** The highest extended leaf this model answers: 80000000H itself (no extended leaves yet). */
-const MAX_EXTENDED_LEAF = 0x80000000;
+/** The highest extended leaf this model answers: 80000008H (address sizes); 80000001H-80000007H report
+ * nothing (no extended features, no brand string). */
+const MAX_EXTENDED_LEAF = 0x80000008;
+
+/** CPUID.80000008H:EAX: physical-address bits 7:0 = 36 (MAXPHYADDR, SDM Vol. 3A 4.1.4: the VMX pointer
+ * and EPT checks use it, vmx/ept-pointer.ts), linear-address bits 15:8 = 32 (no Intel 64). */
+const ADDRESS_SIZES = 36 | (32 << 8);
 
 /**
  * Fill out[0..3] = EAX, EBX, ECX, EDX for CPUID with EAX = leaf, ECX = subleaf on the core with
@@ -119,6 +124,9 @@ export function cpuidLeaf(id: CpuIdentity, apicId: number, leaf: number, subleaf
       return;
     case 0x80000000:
       out[0] = MAX_EXTENDED_LEAF;
+      return;
+    case 0x80000008:
+      out[0] = ADDRESS_SIZES;
       return;
     default:
       return;

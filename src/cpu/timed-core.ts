@@ -271,10 +271,11 @@ export class TimedCore extends Core {
   // ---- instruction fetch: the lines of each block, each time it runs ----
 
   protected override execBlock(b: Block, n: number): void {
+    // Unsigned line addresses: a block near 4 GiB (the reset vector's ROM alias) must not wrap negative.
     if (b.pa2 < 0) {
-      for (let p = b.pa & ~63; p <= b.endPa; p += 64) this.fetchLine(p);
+      for (let p = (b.pa & ~63) >>> 0; p <= b.endPa; p += 64) this.fetchLine(p);
     } else {
-      for (let p = b.pa & ~63; p <= (b.pa | 0xfff); p += 64) this.fetchLine(p);
+      for (let p = (b.pa & ~63) >>> 0; p <= (b.pa | 0xfff) >>> 0; p += 64) this.fetchLine(p);
       for (let p = b.pa2; p <= b.endPa; p += 64) this.fetchLine(p);
     }
     // A fetch miss that carries the core past its run's limit: the first instruction now starts at or after

@@ -137,10 +137,13 @@ describe("CPUID", () => {
     ["leaf 0BH: zeros", 0xb, 1, [0, 0, 0, 0]],
     ["leaf 15H: TSC = 24 MHz crystal * 100 / 1", 0x15, 0, [1, 100, 24_000_000, 0]],
     ["leaf 16H: base 2400 MHz, max 2400 MHz, bus 100 MHz", 0x16, 0, LEAF16],
-    ["leaf 80000000H: no extended leaves beyond it", 0x80000000, 0, [0x80000000, 0, 0, 0]],
+    ["leaf 80000000H: the highest extended leaf is 80000008H", 0x80000000, 0, [0x80000008, 0, 0, 0]],
+    ["leaf 80000001H: no extended features (no Intel 64, no XD)", 0x80000001, 0, [0, 0, 0, 0]],
+    // SDM Vol. 2A CPUID 80000008H: EAX[7:0] physical-address bits (MAXPHYADDR 36), EAX[15:8] linear-address bits.
+    ["leaf 80000008H: MAXPHYADDR 36, 32 linear-address bits", 0x80000008, 0, [0x2024, 0, 0, 0]],
     ["leaf 17H (above max basic) returns leaf 16H's data", 0x17, 0, LEAF16],
     ["leaf 40000000H returns leaf 16H's data", 0x40000000, 0, LEAF16],
-    ["leaf 80000001H (above max extended) returns leaf 16H's data", 0x80000001, 0, LEAF16],
+    ["leaf 80000009H (above max extended) returns leaf 16H's data", 0x80000009, 0, LEAF16],
     ["leaf FFFFFFFFH returns leaf 16H's data", 0xffffffff, 0, LEAF16],
   ];
   it.each(leaves)("%s", (_n, leaf, sub, want) => {
