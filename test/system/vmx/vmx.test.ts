@@ -65,11 +65,6 @@ const BENCH_TOLERANCE = 0.05;
  * so that the entry is deleted when the gap is closed.
  */
 const KNOWN_VMXSIM_GAPS: Readonly<Record<string, string>> = {
-  "vmclear-beyond-maxphyaddr":
-    "vmx-operations.ts checks pointers against MAXPHYADDR 36 (bits 63:36), but CPUID reports no PAE and no leaf " +
-    "80000008H, so MAXPHYADDR is 32 (SDM Vol. 3A 4.1.4; paging.ts and lapic.ts say 32 too): VMCLEAR of an address " +
-    "with bit 32 set must fail with error 2, vmxsim succeeds",
-  "vmptrld-beyond-maxphyaddr": "the same MAXPHYADDR: VMPTRLD must fail with error 9; vmxsim reads a revision id beyond RAM and gives 11",
   "exit monitor":
     "MONITOR/MWAIT are not modelled (CPUID.1:ECX.MONITOR[3] = 0, so the program prints n/a); Bochs's Skylake reports " +
     "them and exits 39 (MONITOR, qualification 0) and 36 (MWAIT) with MONITOR/MWAIT exiting",
@@ -84,7 +79,7 @@ function withoutKnownGaps(output: string): string {
     .join("\n");
 }
 
-// The benchmark needs `exec --rom` with the cache model, which does not get past the reset vector yet.
+// The benchmark needs `exec --rom` with the cache model (checked, so a regression there says so).
 const BENCH_ROM = SIM_HAS_VMX ? build(["BENCH_ONLY"]) : null;
 const ROM_RUNS_WITH_CACHES = BENCH_ROM instanceof Uint8Array && romRunsWithCaches(BENCH_ROM, "skylake");
 const BENCH_PENDING = !SIM_HAS_VMX
