@@ -112,6 +112,15 @@ export function cpuidLeaf(id: CpuIdentity, apicId: number, leaf: number, subleaf
       // AL = 01H is architecturally fixed; every other descriptor byte is the null descriptor.
       out[0] = 1;
       return;
+    case 5:
+      // MONITOR/MWAIT leaf (only with CPUID.1:ECX.MONITOR): 64-byte monitor line; ECX bit 0 enumeration of
+      // MWAIT extensions, bit 1 interrupts as break events even when masked.
+      if ((id.featuresEcx & ECX_MONITOR) !== 0) {
+        out[0] = 64;
+        out[1] = 64;
+        out[2] = 3;
+      }
+      return;
     case 0x15:
       out[0] = id.tscRatioDenominator;
       out[1] = id.tscRatioNumerator;
@@ -136,6 +145,8 @@ export function cpuidLeaf(id: CpuIdentity, apicId: number, leaf: number, subleaf
 /** CPUID.1:ECX bits the platform adds (SDM Vol. 2A Table 3-10). */
 const ECX_X2APIC = 1 << 21;
 const ECX_TSC_DEADLINE = 1 << 24;
+/** CPUID.1:ECX.MONITOR[3]: MONITOR/MWAIT (every profile's processor has them; execute/monitor-mwait.ts). */
+const ECX_MONITOR = 1 << 3;
 
 /** The identity a CPU profile gives: its signature; leaf 15H/16H with its crystal, TSC and core clock (only
  * on profiles whose CPU has leaf 15H: Skylake and later, SDM Vol. 2A CPUID leaf 15H); the local APIC
@@ -152,7 +163,7 @@ export function identityForProfile(p: {
     ...DEFAULT_CPU_IDENTITY,
     signature: p.cpuidSignature,
     maxBasicLeaf: crystal !== null ? 0x16 : 0x0a,
-    featuresEcx: DEFAULT_CPU_IDENTITY.featuresEcx | (withApic && sandyOrLater ? ECX_X2APIC | ECX_TSC_DEADLINE : 0),
+    featuresEcx: DEFAULT_CPU_IDENTITY.featuresEcx | ECX_MONITOR | (withApic && sandyOrLater ? ECX_X2APIC | ECX_TSC_DEADLINE : 0),
     featuresEdx: DEFAULT_CPU_IDENTITY.featuresEdx | (withApic ? CpuidEdx.APIC : 0),
     tscRatioDenominator: crystal !== null ? 1 : 0,
     tscRatioNumerator: crystal !== null ? Math.round(p.tscHz / crystal) : 0,

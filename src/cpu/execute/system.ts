@@ -21,6 +21,7 @@ import { SEGMENT_CHECK_EXEC } from "./system-segment-checks.ts";
 import { REGISTER_EXEC } from "./system-registers.ts";
 import { MSR_EXEC } from "./system-msr.ts";
 import { VMX_EXEC } from "./vmx.ts";
+import { MONITOR_MWAIT_EXEC } from "./monitor-mwait.ts";
 
 /** Handlers that check mode and privilege themselves, in the SDM's order for them. */
 const SELF_CHECKED = new Set(["movFromCr", "movToCr", "movFromDr", "movToDr"]);
@@ -66,4 +67,5 @@ export const SYSTEM_EXEC: ExecTable = {
   ...guardAll({ ...TABLE_EXEC, ...SEGMENT_CHECK_EXEC, ...REGISTER_EXEC, ...MSR_EXEC }),
   // The VMX instructions make their own checks in the SDM's order (a VM exit comes before #GP for CPL > 0).
   ...VMX_EXEC,
+  ...MONITOR_MWAIT_EXEC,
 };

@@ -20,6 +20,10 @@ export const VMX_ROWS: readonly IsaRow[] = [
   row("vmlaunch", [0x0f, 0x01], "", "vmlaunch", "vmx", { modrmByte: 0xc2, end: "jump" }),
   row("vmresume", [0x0f, 0x01], "", "vmresume", "vmx", { modrmByte: 0xc3, end: "jump" }),
   row("vmxoff", [0x0f, 0x01], "", "vmxoff", "vmx", { modrmByte: 0xc4, end: "stop" }),
+  // MONITOR / MWAIT (SDM Vol. 2B): implicit operands (DS:EAX, ECX, EDX / EAX, ECX). The assembler does not
+  // select them (noAsm): objdump and NASM spell their implicit registers in ways the round-trip tests do not model.
+  row("monitor", [0x0f, 0x01], "", "monitor", "serialize", { modrmByte: 0xc8, noAsm: true }),
+  row("mwait", [0x0f, 0x01], "", "mwait", "serialize", { modrmByte: 0xc9, noAsm: true, end: "stop" }),
   row("invept", [0x0f, 0x38, 0x80], "Gd,Mo", "invept", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
   row("invvpid", [0x0f, 0x38, 0x81], "Gd,Mo", "invvpid", "vmx", { mandatoryPrefix: 0x66, end: "stop" }),
 ];

@@ -8,11 +8,12 @@
  * The instruction handlers call these after their own checks that have priority over VM exits (25.1.1:
  * #UD, privilege-level #GP, the TSS I/O-permission #GP) and before their effect; a check that decides to
  * exit throws a VmExitSignal with the exit reason and qualification (exit-qualification.ts encodes them).
- * CPUID, INVD, GETSEC and the VMX instructions exit unconditionally; the rest per control.
+ * CPUID, INVD, GETSEC and the VMX instructions exit unconditionally; the rest per control. MONITOR and MWAIT
+ * check their exits themselves (execute/monitor-mwait.ts).
  *
  * Leaves out: CR8 (no Intel 64), MOV-DR exits' DR7.GD interplay beyond ordering, descriptor-table exiting
  * (the model does not offer it), RDRAND/RDSEED/XSETBV/INVPCID/XSAVES (instructions the core does not have),
- * MONITOR/MWAIT (not in the core's opcode table: #UD in and out of VMX operation), task switches (the core
+ * task switches (the core
  * does not implement hardware task switching; exit reason 9 never happens).
  */
 import type { CoreState } from "../core-state.ts";

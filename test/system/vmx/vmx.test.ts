@@ -65,10 +65,6 @@ const BENCH_TOLERANCE = 0.05;
  * so that the entry is deleted when the gap is closed.
  */
 const KNOWN_VMXSIM_GAPS: Readonly<Record<string, string>> = {
-  "exit monitor":
-    "MONITOR/MWAIT are not modelled (CPUID.1:ECX.MONITOR[3] = 0, so the program prints n/a); Bochs's Skylake reports " +
-    "them and exits 39 (MONITOR, qualification 0) and 36 (MWAIT) with MONITOR/MWAIT exiting",
-  "exit mwait": "see exit monitor",
 };
 
 /** `output` without the lines of KNOWN_VMXSIM_GAPS. */
