@@ -232,7 +232,7 @@ export class Core extends CoreState {
     let prev: Block | null = null;
     if (this.shutdown) return "shutdown";
     // The VMX-preemption timer's deadline is a limit too: the exit comes at the first boundary at or after it.
-    let cycleLimit = Math.min(runLimit, this.wakeAt);
+    let cycleLimit = this.nonRoot ? Math.min(runLimit, this.wakeAt) : runLimit;
     // Whether the next boundary needs the slow path. Everything that can make it true also sets c.brk
     // (setIntr, nmi, the shadows, HLT, setEflags changing TF/IF/RF, VM entry and exit), so it is recomputed only then.
     let slow = this.needsBoundary();
@@ -246,9 +246,9 @@ export class Core extends CoreState {
         prev = null; // SMC, REFETCH, an event or a shadow: follow no link
         if (brk & Brk.EXTERNAL) return "budget";
         slow = this.needsBoundary();
-        cycleLimit = Math.min(runLimit, this.wakeAt);
+        cycleLimit = this.nonRoot ? Math.min(runLimit, this.wakeAt) : runLimit;
       }
-      if (this.cycles >= cycleLimit && this.preemptionDue()) {
+      if (this.nonRoot && this.cycles >= cycleLimit && this.preemptionDue()) {
         this.preemptionTimerExit();
         continue;
       }

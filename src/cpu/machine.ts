@@ -172,9 +172,12 @@ export class Machine implements SystemBus {
     this.lapics = (opts.apic ?? true) ? cores.map((core) => this.attachApic(core, identity)) : [];
     this.queue.onScheduled = (tick) => this.eventScheduled(tick);
     this.onVmExit = opts.onVmExit ?? null;
+    this.hasVmx = cores.some((c) => c.vmx !== null);
   }
 
   private readonly onVmExit: ((core: Core) => void) | null;
+  /** Some core has VMX (only then can a core need to wake on its own: the VMX-preemption timer). */
+  private readonly hasVmx: boolean;
 
   /** Give `core` its local APIC (SDM Vol. 3A 10.4): INTR, NMI, INIT and SIPI go to the core, the core's
    * interrupt acknowledge to the APIC, and the APIC's page answers the core's accesses at its base. */
@@ -266,8 +269,10 @@ export class Machine implements SystemBus {
       const next = this.queue.nextTick();
       let end = Math.min(until, this.now + this.quantumCycles);
       if (next < end) end = next;
-      const wake = this.earliestWake();
-      if (wake < end && wake > this.now) end = wake;
+      if (this.hasVmx) {
+        const wake = this.earliestWake();
+        if (wake < end && wake > this.now) end = wake;
+      }
       let anyRan = false;
       if (end > this.now) {
         this.windowEnd = end;
@@ -304,7 +309,7 @@ export class Machine implements SystemBus {
       if (!anyRan && this.allIdle()) {
         // Nothing runs until the next event or a core's own wake-up (a VMX-preemption timer): jump to it
         // (or stop when there is none).
-        const t = Math.min(this.queue.nextTick(), this.earliestWake());
+        const t = this.hasVmx ? Math.min(this.queue.nextTick(), this.earliestWake()) : this.queue.nextTick();
         if (t === Infinity) return "idle";
         if (t > this.now) {
           const to = Math.min(t, until);
