@@ -15,7 +15,7 @@
  * Also here: event injection (26.6) reaching the guest's IDT, IDT-vectoring information when the delivery of
  * an injected event causes an exit (27.2.4), TSC offsetting (25.3) and the VMX-preemption timer (25.5.1).
  * Exit reasons 33 and 34 (VM-entry failures) are in vmx-entry-through-opcodes.test.ts; 44/56 (APIC access)
- * and 48/49 (EPT) are being wired by others and are it.todo here.
+ * and 48/49 (EPT) are tested where those mechanisms are: test/vmm/vmx-apicv.test.ts (44, 56) and test/cpu/vmx/ept-core.test.ts (48, 49), and in the bare-metal program test/system/vmx (48).
  */
 import { describe, expect, it } from "vitest";
 import { VmcsField as F } from "../../../src/cpu/vmx/vmcs-fields.ts";
@@ -720,8 +720,4 @@ describe("TSC offsetting (SDM 25.3, 24.6.5) and the TSC in the MSR-store list (2
 });
 
 describe("exit reasons wired by others (left out here)", () => {
-  it.todo("exit 44 (APIC access) through the opcode path: APIC-access page wiring in progress");
-  it.todo("exit 56 (APIC write) through the opcode path: APIC-register virtualization wiring in progress");
-  it.todo("exit 48 (EPT violation) with its qualification and guest-physical address: EPT wiring in progress");
-  it.todo("exit 49 (EPT misconfiguration): EPT wiring in progress");
 });
