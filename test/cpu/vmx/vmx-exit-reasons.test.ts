@@ -719,5 +719,3 @@ describe("TSC offsetting (SDM 25.3, 24.6.5) and the TSC in the MSR-store list (2
   });
 });
 
-describe("exit reasons wired by others (left out here)", () => {
-});
