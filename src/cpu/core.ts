@@ -42,8 +42,7 @@ import { setSegment } from "./segments.ts";
 import { debugRegisters } from "./debug-registers.ts";
 import { VmExitSignal } from "./vmx/vm-exit-signal.ts";
 import { performVmExit } from "./vmx/vm-exit.ts";
-import { eventInfo } from "./vmx/nonroot-events.ts";
-import { apicWriteEmulationDue, postedInterruptNotification, takeVirtualInterrupt } from "./vmx/apicv-core.ts";
+import { nonRootBoundary, preemptionDue } from "./vmx/nonroot-boundary.ts";
 // MSRs defined by other modules: IA32_APIC_BASE, the x2APIC registers and IA32_TSC_DEADLINE (SDM Vol. 3A
 // 10.12), and the CAT MSRs (SDM Vol. 3B 17.19). Imported here, after msr.ts is loaded, so they exist on every core.
 import "./x2apic-msrs.ts";
@@ -63,11 +62,8 @@ const INHIBIT_ALL = 2;
 const DR6_BS = 1 << 14;
 // VM-execution and VM-exit control bits (SDM Vol. 3C 24.6.1, 24.6.2, 24.7.1).
 const PIN_EXTERNAL_INTERRUPT_EXITING = 1 << 0;
-const PIN_NMI_EXITING = 1 << 3;
-const PIN_VIRTUAL_NMIS = 1 << 5;
 const PROC_INTERRUPT_WINDOW = 1 << 2;
 const PROC_NMI_WINDOW = 1 << 22;
-const EXIT_ACK_INTERRUPT_ON_EXIT = 1 << 15;
 
 export type StopReason = "budget" | "halt" | "shutdown" | "exit" | "vmexit";
 
@@ -92,9 +88,10 @@ export class Core extends CoreState {
   faultIndex = 0;
   /** Compile hot blocks (false: interpret only, for comparison and debugging). */
   jit = true;
-  /** The INTR input (level) and a latched NMI (SDM 6.7, 6.7.1). */
-  private intrLine = false;
-  private nmiPending = false;
+  /** The INTR input (level) and a latched NMI (SDM 6.7, 6.7.1); read and consumed by the boundary logic
+   * here and in vmx/nonroot-boundary.ts. */
+  intrLine = false;
+  nmiPending = false;
   /** Returns the vector of the interrupt the INTR input signals (the interrupt-acknowledge cycle). */
   interruptAcknowledge: () => number = () => {
     throw new SimulationError("INTR asserted but no interrupt controller acknowledges it", {
@@ -248,8 +245,8 @@ export class Core extends CoreState {
         slow = this.needsBoundary();
         cycleLimit = this.nonRoot ? Math.min(runLimit, this.wakeAt) : runLimit;
       }
-      if (this.nonRoot && this.cycles >= cycleLimit && this.preemptionDue()) {
-        this.preemptionTimerExit();
+      if (this.nonRoot && this.cycles >= cycleLimit && preemptionDue(this)) {
+        this.vmExitNow(new VmExitSignal(52));
         continue;
       }
       if (slow) {
@@ -330,7 +327,7 @@ export class Core extends CoreState {
       return null;
     }
     if (this.nonRoot) {
-      if (this.nonRootBoundary()) return null;
+      if (nonRootBoundary(this)) return null;
     } else if (inhibit === 0) {
       if (this.nmiPending && !this.nmiBlocked) {
         this.nmiPending = false;
@@ -367,7 +364,7 @@ export class Core extends CoreState {
   }
 
   /** Deliver an event at an instruction boundary (saved EIP: the next instruction); wakes from HLT. */
-  private deliverExternalOrTrap(vector: number, kind: EventKind): void {
+  deliverExternalOrTrap(vector: number, kind: EventKind): void {
     const wasHalted = this.halted;
     this.halted = false;
     try {
@@ -385,7 +382,7 @@ export class Core extends CoreState {
   // ---- VMX non-root operation at instruction boundaries (SDM Vol. 3C 25.2, 25.3, 26.7.5? 6.9 priorities) ----
 
   /** External-interrupt exiting is on: an interrupt exits whatever RFLAGS.IF says (SDM 25.3). */
-  private extIntExits = false;
+  extIntExits = false;
   /** Interrupt-window or NMI-window exiting is on, or a virtual interrupt may be pending. */
   private vmxWindows = false;
 
@@ -406,87 +403,6 @@ export class Core extends CoreState {
   vmExitNow(sig: VmExitSignal): void {
     this.curBlock = null;
     performVmExit(this, sig);
-  }
-
-  private preemptionDue(): boolean {
-    return this.nonRoot && this.vmx!.preemptionDeadline !== null && this.cycles >= this.vmx!.preemptionDeadline;
-  }
-
-  private preemptionTimerExit(): void {
-    this.vmExitNow(new VmExitSignal(52));
-  }
-
-  /**
-   * The boundary events of non-root operation, in priority order (as Bochs's handleAsyncEvent, which follows
-   * SDM Vol. 3A 6.9 and Vol. 3C 25.2): the VMX-preemption timer; an NMI (a VM exit when "NMI exiting");
-   * NMI-window exiting; interrupt-window exiting; an external interrupt (a VM exit when "external-interrupt
-   * exiting", acknowledged on exit when that exit control is set); then the guest's own delivery. Returns
-   * true when it did something.
-   */
-  private nonRootBoundary(): boolean {
-    const v = this.vmx!;
-    if (this.preemptionDue()) {
-      this.preemptionTimerExit();
-      return true;
-    }
-    if (v.pendingApicWrite >= 0) {
-      // APIC-write emulation after the instruction that wrote the APIC-access page (SDM 29.4.3.2): trap-like.
-      const s = apicWriteEmulationDue(this);
-      if (s !== null) {
-        this.vmExitNow(s);
-        return true;
-      }
-    }
-    const inhibit = this.inhibit;
-    if (inhibit === 2) return false;
-    const virtualNmis = (v.pin & PIN_VIRTUAL_NMIS) !== 0;
-    if (this.nmiPending && !this.nmiBlocked) {
-      if ((v.pin & PIN_NMI_EXITING) !== 0) {
-        this.nmiPending = false;
-        const s = new VmExitSignal(0);
-        s.interruptionInfo = eventInfo(2, 2, false);
-        this.vmExitNow(s);
-        return true;
-      }
-      if (inhibit === 0) {
-        this.nmiPending = false;
-        this.nmiBlocked = true;
-        this.deliverExternalOrTrap(Vector.NMI, EventKind.EXTERNAL);
-        return true;
-      }
-    }
-    if ((v.proc & PROC_NMI_WINDOW) !== 0 && !(virtualNmis ? v.virtualNmiBlocked : this.nmiBlocked) && inhibit === 0) {
-      this.vmExitNow(new VmExitSignal(8));
-      return true;
-    }
-    if (inhibit !== 0) return false;
-    const ifSet = (this.eflags & IF) !== 0;
-    if ((v.proc & PROC_INTERRUPT_WINDOW) !== 0 && ifSet) {
-      this.vmExitNow(new VmExitSignal(7));
-      return true;
-    }
-    if (this.intrLine && this.extIntExits) {
-      const s = new VmExitSignal(1);
-      if ((v.exitControls & EXIT_ACK_INTERRUPT_ON_EXIT) !== 0) {
-        const vector = this.interruptAcknowledge() & 0xff;
-        // Posted-interrupt processing instead of a VM exit for the notification vector (SDM 29.6).
-        if (postedInterruptNotification(this, vector)) return true;
-        s.interruptionInfo = eventInfo(vector, 0, false);
-      }
-      this.vmExitNow(s);
-      return true;
-    }
-    if (this.intrLine && ifSet) {
-      const vector = this.interruptAcknowledge() & 0xff;
-      this.deliverExternalOrTrap(vector, EventKind.EXTERNAL);
-      return true;
-    }
-    if (v.virtualInterruptPending && ifSet) {
-      // Virtual-interrupt delivery (SDM 29.2.2): through the guest IDT, no VM exit.
-      this.deliverExternalOrTrap(takeVirtualInterrupt(this), EventKind.EXTERNAL);
-      return true;
-    }
-    return false;
   }
 
   /**
