@@ -13,7 +13,7 @@
 import type { CoreState } from "../core-state.ts";
 import { EventKind } from "../interrupts.ts";
 import { VmExitSignal } from "./vm-exit-signal.ts";
-import { eventInfo } from "./nonroot-events.ts";
+import { interruptionInfo } from "./exit-qualification.ts";
 import { apicWriteEmulationDue, postedInterruptNotification, takeVirtualInterrupt } from "./apicv-core.ts";
 
 const IF = 0x200;
@@ -65,7 +65,7 @@ export function nonRootBoundary(c: BoundaryCore): boolean {
     if ((v.pin & PIN_NMI_EXITING) !== 0) {
       c.nmiPending = false;
       const s = new VmExitSignal(0);
-      s.interruptionInfo = eventInfo(NMI, 2, false);
+      s.interruptionInfo = interruptionInfo(NMI, 2, false);
       c.vmExitNow(s);
       return true;
     }
@@ -91,7 +91,7 @@ export function nonRootBoundary(c: BoundaryCore): boolean {
     if ((v.exitControls & EXIT_ACK_INTERRUPT_ON_EXIT) !== 0) {
       const vector = c.interruptAcknowledge() & 0xff;
       if (postedInterruptNotification(c, vector)) return true;
-      s.interruptionInfo = eventInfo(vector, 0, false);
+      s.interruptionInfo = interruptionInfo(vector, 0, false);
     }
     c.vmExitNow(s);
     return true;

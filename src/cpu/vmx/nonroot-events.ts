@@ -12,16 +12,11 @@
 import type { CoreState } from "../core-state.ts";
 import { pushesErrorCode } from "../exceptions.ts";
 import { exceptionExits } from "./exception-bitmap.ts";
+import { interruptionInfo } from "./exit-qualification.ts";
 import { VmExitSignal } from "./vm-exit-signal.ts";
 
 const VALID = 0x80000000;
-const ERROR_VALID = 0x800;
 const PF = 14;
-
-/** Interruption-information bits 10:0 (vector, type, error-code valid) of an event (Table 24-13). */
-export function eventInfo(vector: number, type: number, hasErrorCode: boolean): number {
-  return ((vector & 0xff) | (type << 8) | (hasErrorCode ? ERROR_VALID : 0) | VALID) >>> 0;
-}
 
 /** A hardware exception about to be delivered to the guest: throw the VM exit if the bitmap selects it. */
 export function interceptException(c: CoreState, vector: number, errorCode: number): void {
@@ -34,7 +29,7 @@ export function interceptException(c: CoreState, vector: number, errorCode: numb
     c.cr2 = c.cr2Before;
   }
   const s = new VmExitSignal(0, qualification);
-  s.interruptionInfo = eventInfo(vector, 3, withCode);
+  s.interruptionInfo = interruptionInfo(vector, 3, withCode);
   s.interruptionErrorCode = withCode ? errorCode >>> 0 : 0;
   throw s;
 }
@@ -44,7 +39,7 @@ export function interceptSoftwareException(c: CoreState, vector: number): void {
   const v = c.vmx!;
   if (!exceptionExits(v.exceptionBitmap, vector)) return;
   const s = new VmExitSignal(0, 0);
-  s.interruptionInfo = eventInfo(vector, 6, false);
+  s.interruptionInfo = interruptionInfo(vector, 6, false);
   throw s;
 }
 
@@ -52,6 +47,6 @@ export function interceptSoftwareException(c: CoreState, vector: number): void {
 export function recordIdtVectoring(s: VmExitSignal, vector: number, type: number, errorCode: number, protectedMode: boolean): void {
   if ((s.idtVectoringInfo & VALID) !== 0 || s.reason === 2) return;
   const withCode = type === 3 && pushesErrorCode(vector) && protectedMode;
-  s.idtVectoringInfo = eventInfo(vector, type, withCode);
+  s.idtVectoringInfo = interruptionInfo(vector, type, withCode);
   s.idtVectoringErrorCode = withCode ? errorCode >>> 0 : 0;
 }

@@ -45,13 +45,6 @@ const TWO32 = 4294967296;
 /** VMfail codes returned by vmEntry: -1 VMfailInvalid, n > 0 VMfailValid(n) (vm-instruction-error.ts). */
 export const VMFAIL_INVALID = -1;
 
-/** Why the last VM entry failed its checks (the rule's name and SDM section), for reports and the VMM. */
-export interface EntryFailure {
-  error: number;
-  rule: string;
-  section: string;
-}
-
 /** Lines of our VMCS layout an entry reads: controls and guest state. */
 const ENTRY_READS: readonly (readonly [number, number])[] = [[0x010, 0x050], [0x080, 0x0d0], [0x1d0, 0x100], [0x2e0, 0x0e0]];
 
@@ -59,7 +52,7 @@ const ENTRY_READS: readonly (readonly [number, number])[] = [[0x010, 0x050], [0x
  * VMLAUNCH (launch = true) or VMRESUME after the instruction checks. Returns 0 when the entry happened (the
  * core now runs the guest, or a VM-entry failure has loaded the host state), else a VMfail code.
  */
-export function vmEntry(c: CoreState, launch: boolean, failure?: EntryFailure): number {
+export function vmEntry(c: CoreState, launch: boolean): number {
   const v = c.vmx!;
   const r = v.current;
   if (r === null) return VMFAIL_INVALID;
@@ -74,7 +67,6 @@ export function vmEntry(c: CoreState, launch: boolean, failure?: EntryFailure): 
   touchVmcs(c, r, ENTRY_READS, false);
   const check = checkVmEntry(r, { caps: v.caps, mem: v.mem });
   if (check.kind === "vmfail") {
-    if (failure !== undefined) Object.assign(failure, { error: check.error, rule: check.rule, section: check.section });
     v.lastEntryFailure = { error: check.error, rule: check.rule, section: check.section };
     return check.error;
   }

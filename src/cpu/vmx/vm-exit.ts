@@ -46,7 +46,7 @@ const EXIT_READS: readonly (readonly [number, number])[] = [[0x060, 0x020], [0x1
 
 /** Charge the VMCS region's lines that a transition touches (the cache model adds the misses). */
 export function touchVmcs(c: CoreState, r: VmcsRegion, ranges: readonly (readonly [number, number])[], write: boolean): void {
-  for (const [off, len] of ranges) c.touchRange(r.pa + off, write ? len : len, write);
+  for (const [off, len] of ranges) c.touchRange(r.pa + off, len, write);
 }
 
 /** Perform the VM exit `sig` from non-root operation; c.eip is the guest RIP to save. */

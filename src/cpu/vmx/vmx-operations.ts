@@ -19,7 +19,6 @@
  * so through the cache model.
  */
 import type { CoreState } from "../core-state.ts";
-import { Brk } from "../core-state.ts";
 import { fault } from "../exceptions.ts";
 import { readMsr } from "../msr.ts";
 import { VmcsField as F } from "./vmcs-fields.ts";
@@ -237,7 +236,3 @@ export function invvpidOp(c: CoreState, type: number, fetchDescriptor: () => rea
   return SUCCEED;
 }
 
-/** Stop the current block after an operation that changed what the next instruction sees. */
-export function refetch(c: CoreState): void {
-  c.brk |= Brk.REFETCH;
-}
