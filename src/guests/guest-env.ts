@@ -30,6 +30,8 @@ export interface GuestEnv {
   memoryBytes: number;
   /** The TSC frequency (Hz) the guest may bake in (also HC_TSC_KHZ at run time). */
   tscHz: number;
+  /** The local APIC timer's input clock (Hz) before the divide configuration (one-shot mode). */
+  apicTimerHz: number;
   devices: GuestDevice[];
 }
 

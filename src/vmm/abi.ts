@@ -15,7 +15,8 @@
  *
  * Local APIC: an xAPIC at FEE00000H. Interrupt routing is the VMM's job (as in a Jailhouse cell config):
  * the scenario gives each of the partition's devices a guest vector (devices[i].vector, default
- * DEVICE_VECTOR_BASE + i); the guest programs no IOAPIC or MSI. The guest's LAPIC timer (one-shot through
+ * DEVICE_VECTOR_BASE + i); the guest programs no IOAPIC or MSI. Device interrupts and PV completions are
+ * delivered to the partition's vCPU 0; a driver on another vCPU must poll (ring USED, or the device's status). The guest's LAPIC timer (one-shot through
  * LVT timer 320H / initial count 380H / divide 3E0H, or TSC-deadline through IA32_TSC_DEADLINE 6E0H) is
  * virtual; the VMM runs it on the VMX-preemption timer. EOI is a write of 0 to FEE000B0H.
  * The TSC is the host's (TSC offset 0) and runs at the profile's core clock (HC_TSC_KHZ returns it).
