@@ -88,9 +88,31 @@ export class ExitAccumulator {
 }
 
 /** ExitStats of one exit reason from its exits, in the order they happened. */
-export function exitStatsFrom(reason: string, reasonNumber: number, samples: readonly ExitSample[]): ExitStatsWithSpread {
+export function exitStatsFrom(reason: string, reasonNumber: number, samples: ArrayLike<ExitSample>): ExitStatsWithSpread {
   const acc = new ExitAccumulator(reason, reasonNumber);
-  for (const s of samples) acc.add(s.totalCycles, s.transitionCycles, s.handlerCycles, s.cacheMissCycles);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
+    acc.add(s.totalCycles, s.transitionCycles, s.handlerCycles, s.cacheMissCycles);
+  }
+  return acc.stats();
+}
+
+/** The exits of one reason as parallel columns (src/vmm/exit-recorder.ts ReasonSamples has this shape). */
+export interface ExitColumns {
+  total: ArrayLike<number>;
+  transition: ArrayLike<number>;
+  handler: ArrayLike<number>;
+  cacheMiss: ArrayLike<number>;
+}
+
+/** exitStatsFrom over columns (same result as over the equivalent ExitSample array). */
+export function exitStatsFromColumns(reason: string, reasonNumber: number, c: ExitColumns): ExitStatsWithSpread {
+  const n = c.total.length;
+  if (c.transition.length !== n || c.handler.length !== n || c.cacheMiss.length !== n) {
+    throw new RangeError(`exit stats ${reason}: columns of different lengths`);
+  }
+  const acc = new ExitAccumulator(reason, reasonNumber);
+  for (let i = 0; i < n; i++) acc.add(c.total[i], c.transition[i], c.handler[i], c.cacheMiss[i]);
   return acc.stats();
 }
 

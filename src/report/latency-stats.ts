@@ -14,8 +14,8 @@
 import type { LatencyStats } from "../scenario/results.ts";
 import { HdrPercentiles } from "./hdr-percentiles.ts";
 
-export { exitStatsFrom, ExitAccumulator } from "./exit-stats.ts";
-export type { ExitSample, ExitStatsWithSpread } from "./exit-stats.ts";
+export { exitStatsFrom, exitStatsFromColumns, ExitAccumulator } from "./exit-stats.ts";
+export type { ExitColumns, ExitSample, ExitStatsWithSpread } from "./exit-stats.ts";
 
 export const NS_PER_BIN = 1000;
 
@@ -60,8 +60,8 @@ export class LatencyAccumulator {
 }
 
 /** LatencyStats of `samplesNs` (each finite and >= 0, ns). */
-export function latencyStats(samplesNs: readonly number[]): LatencyStats {
+export function latencyStats(samplesNs: ArrayLike<number>): LatencyStats {
   const acc = new LatencyAccumulator();
-  for (const s of samplesNs) acc.add(s);
+  for (let i = 0; i < samplesNs.length; i++) acc.add(samplesNs[i]);
   return acc.stats();
 }

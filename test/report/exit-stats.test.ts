@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/sim/rng.ts";
-import { ExitAccumulator, exitStatsFrom, relStdErrPercent, type ExitSample } from "../../src/report/exit-stats.ts";
+import { ExitAccumulator, exitStatsFrom, exitStatsFromColumns, relStdErrPercent, type ExitSample } from "../../src/report/exit-stats.ts";
 import type { ExitStats } from "../../src/scenario/results.ts";
 import { ex } from "./fixture.ts";
 import { nearestRank } from "./nearest-rank.ts";
@@ -71,5 +71,19 @@ describe("exitStatsFrom", () => {
     const acc = new ExitAccumulator("CPUID", 10);
     for (const x of xs) acc.add(x.totalCycles, x.transitionCycles, x.handlerCycles, x.cacheMissCycles);
     expect(JSON.stringify(acc.stats())).toBe(JSON.stringify(exitStatsFrom("CPUID", 10, xs)));
+  });
+});
+
+describe("exitStatsFromColumns", () => {
+  it("equals exitStatsFrom over the same exits (columns as the VMM's exit recorder keeps them)", () => {
+    const xs = [ex(2400, 1180, 1100, 120), ex(2300, 1180, 1100, 20), ex(9000, 1180, 1100, 6720)];
+    const cols = {
+      total: Float64Array.from(xs, (x) => x.totalCycles),
+      transition: Float64Array.from(xs, (x) => x.transitionCycles),
+      handler: Float64Array.from(xs, (x) => x.handlerCycles),
+      cacheMiss: Float64Array.from(xs, (x) => x.cacheMissCycles),
+    };
+    expect(exitStatsFromColumns("VMCALL", 18, cols)).toEqual(exitStatsFrom("VMCALL", 18, xs));
+    expect(() => exitStatsFromColumns("VMCALL", 18, { ...cols, handler: new Float64Array(2) })).toThrow(RangeError);
   });
 });
