@@ -69,8 +69,13 @@ export interface SharedDevice {
   transcript?(): Record<string, string>;
 }
 
-/** Size of the state block a VdevHost's touchState addresses (register file, ring bookkeeping, per-slot
- * request records). */
-export const VDEV_STATE_BYTES = 64 + 256 * 16;
-/** Size of the state block a BackendHost's touchState addresses (queue control and 64 queue entries). */
-export const BACKEND_STATE_BYTES = 64 + 64 * 32;
+/** Size of the state block a VdevHost's touchState addresses: the register file in [0, 128), or the ring's
+ * bookkeeping in [0, 64) and request records of 16 bytes from 64 (slot mod 28: a small hashed table). */
+export const VDEV_STATE_BYTES = 512;
+/** Size of the state block a BackendHost's touchState addresses: queue control in [0, 64), queue entries
+ * of 32 bytes from 64 (position mod 14). */
+export const BACKEND_STATE_BYTES = 512;
+/** Offset of queue entry `n` in the backend's state block. */
+export function backendQueueEntry(n: number): number {
+  return 64 + (n % 14) * 32;
+}

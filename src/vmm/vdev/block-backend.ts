@@ -20,7 +20,7 @@
  */
 import { BlockReg, BlockError, SECTOR_BYTES, type BlockDevice } from "../../devices/block-device.ts";
 import type { DeviceInstance } from "../../devices/device-catalog.ts";
-import type { BackendHost } from "./backend-host.ts";
+import { backendQueueEntry, type BackendHost } from "./backend-host.ts";
 import { PhysicalRegs } from "./physical-regs.ts";
 import type { VdevHost } from "./vdev.ts";
 import type { VmmTurn } from "./vmm-turn.ts";
@@ -84,7 +84,7 @@ export class BlockBackend {
 
   submit(job: BlockJob): void {
     this.host.touchState(0, 64, true);
-    this.host.touchState(64 + (this.queue.length % 64) * 32, 32, true);
+    this.host.touchState(backendQueueEntry(this.queue.length), 32, true);
     if (this.current === null) this.start(job);
     else {
       this.queue.push(job);

@@ -44,9 +44,11 @@ export interface PvOutputs {
   arg1?: number;
 }
 
-/** State-block layout (VdevHost.touchState): [0, 16) ring bookkeeping, 64 + slot * 16 the slot's record. */
+/** State-block layout (VdevHost.touchState, VDEV_STATE_BYTES): [0, 16) ring bookkeeping, then a 16-byte
+ * record per outstanding request at 64 + (slot mod 28) * 16. */
 const REC_BASE = 64;
 const REC_BYTES = 16;
+const recOffset = (slot: number) => REC_BASE + (slot % 28) * REC_BYTES;
 
 export class PvRing {
   private gpa = -1;
@@ -111,7 +113,7 @@ export class PvRing {
       const slot = seq & (this.entries - 1);
       this.taken = (seq + 1) >>> 0;
       h.charge("vdev.pvRequest");
-      h.touchState(REC_BASE + slot * REC_BYTES, REC_BYTES, true);
+      h.touchState(recOffset(slot), REC_BYTES, true);
       const raw = h.readGuest(this.slotGpa(slot), PV_SLOT_BYTES);
       if (raw === null) continue; // cannot happen: the ring was checked at set-up
       const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -153,7 +155,7 @@ export class PvRing {
     if (((req.seq - this.used) >>> 0) >= ((this.taken - this.used) >>> 0)) return; // not outstanding
     const h = this.host;
     h.charge("vdev.completion");
-    h.touchState(REC_BASE + req.slot * REC_BYTES, REC_BYTES, true);
+    h.touchState(recOffset(req.slot), REC_BYTES, true);
     const s = this.slotGpa(req.slot);
     if (outputs?.len !== undefined) h.write32(s + PvSlot.LEN, outputs.len >>> 0);
     if (outputs?.arg0 !== undefined) h.write32(s + PvSlot.ARG0, outputs.arg0 >>> 0);

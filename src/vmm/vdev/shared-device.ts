@@ -22,15 +22,18 @@ import type { DeviceInstance } from "../../devices/device-catalog.ts";
 import type { BackendHost, SharedDevice, SharedDeviceType } from "./backend-host.ts";
 import { blockMemoryBytes } from "./block-backend.ts";
 import { createSharedBlock } from "./shared-block.ts";
+import { dspMemoryBytes } from "./dsp-backend.ts";
+import { createSharedDsp } from "./shared-dsp.ts";
 
 export type {
   BackendHost, BackendMemory, SharedDevice, SharedDeviceReport, SharedDeviceType, SharedMode,
 } from "./backend-host.ts";
-export { BACKEND_STATE_BYTES, VDEV_STATE_BYTES } from "./backend-host.ts";
+export { BACKEND_STATE_BYTES, VDEV_STATE_BYTES, backendQueueEntry } from "./backend-host.ts";
 
 export function createSharedDevice(type: SharedDeviceType, physical: DeviceInstance, host: BackendHost): SharedDevice {
   switch (type) {
     case "block": return createSharedBlock(physical, host);
+    case "dsp": return createSharedDsp(physical, host);
     default: throw new RangeError(`shared device: type '${type}' is not supported`);
   }
 }
@@ -39,6 +42,7 @@ export function createSharedDevice(type: SharedDeviceType, physical: DeviceInsta
 export function sharedDeviceMemoryBytes(type: SharedDeviceType, physical: DeviceInstance): number {
   switch (type) {
     case "block": return blockMemoryBytes(physical);
+    case "dsp": return dspMemoryBytes(physical);
     default: return 0;
   }
 }

@@ -16,7 +16,7 @@ import { deviceType, type DeviceInstance } from "../../../src/devices/device-cat
 import "../../../src/devices/experiment-cards.ts";
 import type { VdevHost } from "../../../src/vmm/vdev/vdev.ts";
 import {
-  createSharedDevice, sharedDeviceMemoryBytes, type BackendHost, type SharedDevice, type SharedDeviceType,
+  BACKEND_STATE_BYTES, VDEV_STATE_BYTES, createSharedDevice, sharedDeviceMemoryBytes, type BackendHost, type SharedDevice, type SharedDeviceType,
 } from "../../../src/vmm/vdev/shared-device.ts";
 
 export const HZ = 1e9;
@@ -57,7 +57,7 @@ export class FakeBackendHost implements BackendHost {
     this.rec.charges.push(key);
   }
   touchState(offset: number, bytes: number): void {
-    if (offset < 0 || bytes < 1) throw new RangeError("bad touch");
+    if (offset < 0 || bytes < 1 || offset + bytes > BACKEND_STATE_BYTES) throw new RangeError(`touch ${offset}+${bytes} outside the state block`);
     this.rec.touches++;
   }
   busAccess(kind: "mmioRead" | "mmioWrite" | "portIo"): void {
@@ -90,7 +90,7 @@ export class FakeVdevHost implements VdevHost {
     this.rec.charges.push(key);
   }
   touchState(offset: number, bytes: number): void {
-    if (offset < 0 || bytes < 1) throw new RangeError("bad touch");
+    if (offset < 0 || bytes < 1 || offset + bytes > VDEV_STATE_BYTES) throw new RangeError(`touch ${offset}+${bytes} outside the state block`);
     this.rec.touches++;
   }
   readGuest(gpa: number, bytes: number): Uint8Array | null {
