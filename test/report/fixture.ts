@@ -101,7 +101,7 @@ export function fixture(): RunResults {
         name: "dsp",
         cores: [3],
         program: "dsp-offload",
-        state: "restarted",
+        state: "running",
         restarts: 1,
         instructions: 777_000,
         exits: [],
