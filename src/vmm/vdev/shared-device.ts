@@ -24,6 +24,7 @@ import { blockMemoryBytes } from "./block-backend.ts";
 import { createSharedBlock } from "./shared-block.ts";
 import { dspMemoryBytes } from "./dsp-backend.ts";
 import { createSharedDsp } from "./shared-dsp.ts";
+import { createSharedUart } from "./shared-uart.ts";
 
 export type {
   BackendHost, BackendMemory, SharedDevice, SharedDeviceReport, SharedDeviceType, SharedMode,
@@ -34,6 +35,7 @@ export function createSharedDevice(type: SharedDeviceType, physical: DeviceInsta
   switch (type) {
     case "block": return createSharedBlock(physical, host);
     case "dsp": return createSharedDsp(physical, host);
+    case "uart": return createSharedUart(physical, host);
     default: throw new RangeError(`shared device: type '${type}' is not supported`);
   }
 }
