@@ -44,7 +44,7 @@ import { StaticPinning, type VcpuScheduler } from "./sched/scheduler.ts";
 import { IommuDma } from "./iommu.ts";
 import { MULTIBOOT_BOOT_MAGIC, MULTIBOOT_INFO_GPA, BOOT_STACK_TOP, IDENTITY_PD_GPA, GUEST_APIC_GPA } from "./abi.ts";
 import type { VirtualDevice, VdevHost } from "./vdev/vdev.ts";
-import type { Clock } from "../sim/clock.ts";
+import { BACKEND_STATE_BYTES, VDEV_STATE_BYTES, type BackendHost, type BackendMemory } from "./vdev/backend-host.ts";
 
 /** Physical vectors the VMM uses. */
 export const PI_NOTIFY_VECTOR = 0xf2;
@@ -93,13 +93,6 @@ export interface DeviceWindow {
   portCount: number;
 }
 
-/** What the VMM gives a shared device's backend (vdev/shared-device.ts BackendHost). */
-export interface VmmBackendHost {
-  readonly clock: Clock;
-  charge(costKey: string): void;
-  touchState(offset: number, bytes: number, write: boolean): void;
-}
-
 export class Vmm {
   readonly costs: VmmCosts;
   readonly partitions: Partition[] = [];
@@ -123,8 +116,6 @@ export class Vmm {
   private readonly deferredCycles = new Map<Partition, number>();
   private nextPassthroughVector = PASSTHROUGH_VECTOR_BASE;
   private nextSharedVector = SHARED_VECTOR_BASE;
-  private nextStateOffset = 0;
-  private readonly stateBlocks: number[] = [];
   private booted = false;
   readonly unrestrictedGuest: boolean;
   readonly postedInterrupts: boolean;
@@ -293,24 +284,47 @@ export class Vmm {
     return vector;
   }
 
-  /** What a shared device's backend gets (charges go to the core running the VMM now). */
-  backendHost(name: string): VmmBackendHost {
-    const block = this.stateBlock();
+  /** What a shared device's backend gets (vdev/backend-host.ts): charges go to the core running the VMM
+   * now; `memoryBytes` of contiguous VMM memory for its DMA structures. */
+  backendHost(name: string, memoryBytes: number): BackendHost {
+    const touchState = this.stateBlock(BACKEND_STATE_BYTES);
+    const pages = memoryBytes > 0 ? this.vmmMemory.pages(Math.ceil(memoryBytes / PAGE)) : [];
+    const base = pages[0] ?? 0;
+    const ram = this.machine.ram;
+    if (pages.length > 0) ram.fill(0, base, base + pages.length * PAGE);
+    const bus = this.machine.busCosts;
+    const memory: BackendMemory = {
+      hpa: base,
+      bytes: pages.length * PAGE,
+      read: (offset, bytes) => {
+        this.touch(base + offset, bytes, false);
+        return ram.slice(base + offset, base + offset + bytes);
+      },
+      write: (offset, data) => {
+        this.touch(base + offset, data.length, true);
+        ram.set(data, base + offset);
+      },
+    };
     return {
       clock: this.machine.clock,
       charge: (key) => this.chargeKey(key, null),
-      touchState: (offset, bytes, write) => this.touch(block + (offset % PAGE), bytes, write),
-    };
+      touchState,
+      busAccess: (kind) => this.chargeCycles(kind === "mmioRead" ? bus.mmioReadCycles : kind === "mmioWrite" ? bus.mmioWriteCycles : bus.portIoCycles, null),
+      memory,
+      get name() {
+        return name;
+      },
+    } as BackendHost;
   }
 
   private vdevHost(p: Partition, d: PartitionDevice): VdevHost {
-    const block = this.stateBlock();
+    const touchState = this.stateBlock(VDEV_STATE_BYTES);
     return {
       partition: p.name,
       index: d.index,
       clock: this.machine.clock,
       charge: (key) => this.chargeKey(key, p),
-      touchState: (offset, bytes, write) => this.touch(block + (offset % PAGE), bytes, write),
+      touchState,
       readGuest: (gpa, bytes) => {
         const r = p.read(gpa, bytes);
         if (r !== null) this.touchGuest(p, gpa, bytes, false);
@@ -337,14 +351,17 @@ export class Vmm {
     };
   }
 
-  private stateBlock(): number {
-    if (this.nextStateOffset === 0 || this.nextStateOffset >= PAGE) {
-      this.stateBlocks.push(this.vmmPage());
-      this.nextStateOffset = 0;
-    }
-    const pa = this.stateBlocks[this.stateBlocks.length - 1] + this.nextStateOffset;
-    this.nextStateOffset += 512;
-    return pa;
+  /** A block of VMM state of `bytes` (pages in the VMM's colours); returns how to touch it. */
+  private stateBlock(bytes: number): (offset: number, n: number, write: boolean) => void {
+    const pages = Array.from({ length: Math.max(1, Math.ceil(bytes / PAGE)) }, () => this.vmmPage());
+    return (offset, n, write) => {
+      for (let o = offset; o < offset + n; ) {
+        const page = pages[Math.floor(o / PAGE) % pages.length];
+        const len = Math.min(offset + n - o, PAGE - (o % PAGE));
+        this.touch(page + (o % PAGE), len, write);
+        o += len;
+      }
+    };
   }
 
   /** The image to launch (and to reload on restart); the log ring the probes drain. */
