@@ -87,13 +87,18 @@ export interface Run {
   rings: RingView[];
   /** Ring 0's records. */
   log: LogEntry[];
+  /** The kernel's start TSC (rtos_start): periodic releases are at start + k * period. */
+  start: number;
 }
 
-/** Build, load at image.loadGpa, enter in the abi.ts boot state, run for `durationUs` (plus boot). */
+/**
+ * Build, load at image.loadGpa, enter in the abi.ts boot state, run until the kernel has started its task
+ * clock (rtos_start set), call `setup` with that TSC (to schedule interrupts relative to it), then run until
+ * `durationUs` after it.
+ */
 export function runRtos(s: RtosSpec, env: GuestEnv, durationUs: number, opts: {
   ioLatencyUs?: number;
-  /** Called before the run (e.g. to schedule interrupts). */
-  setup?: (m: Machine, image: GuestImage) => void;
+  setup?: (m: Machine, image: GuestImage, start: number) => void;
 } = {}): Run {
   const image = buildRtosKernel(s, env, standInDrivers(opts.ioLatencyUs ?? 0));
   const m = new Machine({ ramBytes: env.memoryBytes, cores: env.vcpus, profile: PROFILE });
@@ -103,15 +108,25 @@ export function runRtos(s: RtosSpec, env: GuestEnv, durationUs: number, opts: {
   c.regs[0] = MULTIBOOT_BOOT_MAGIC; // EAX
   c.regs[4] = BOOT_STACK_TOP; // ESP
   c.regs[6] = 0; // ESI = vCPU index
-  opts.setup?.(m, image);
-  const stop = m.run(usToTicks(durationUs + BOOT_ALLOWANCE_US));
+  const dv = new DataView(m.ram.buffer);
+  const startAt = image.symbols.rtos_start;
+  let start = 0;
+  for (let t = 0; start === 0 && t < usToTicks(MAX_BOOT_US); ) {
+    t += usToTicks(2);
+    const stop = m.run(t);
+    start = dv.getUint32(startAt, true) + dv.getUint32(startAt + 4, true) * 2 ** 32;
+    if (stop !== "until") break;
+  }
+  if (start === 0) throw new Error("the kernel did not start its task clock");
+  opts.setup?.(m, image, start);
+  const stop = m.run(start + usToTicks(durationUs));
   const rings: RingView[] = [];
   for (let v = 0; v < env.vcpus; v++) rings.push(readRing(m.ram, image.logGpa! + v * image.logBytes));
-  return { m, image, stop, rings, log: rings[0].records };
+  return { m, image, stop, rings, log: rings[0].records, start };
 }
 
-/** Boot (calibration included) takes well under this; tests measure from the kernel's start anyway. */
-export const BOOT_ALLOWANCE_US = 100;
+/** Boot (calibration included) takes well under this. */
+export const MAX_BOOT_US = 200;
 
 export function readRing(ram: Uint8Array, gpa: number): RingView {
   const dv = new DataView(ram.buffer, ram.byteOffset);
@@ -134,7 +149,5 @@ export function readRing(ram: Uint8Array, gpa: number): RingView {
 
 /** The kernel's start TSC (variable rtos_start). */
 export function kernelStart(r: Run): number {
-  const dv = new DataView(r.m.ram.buffer);
-  const a = r.image.symbols.rtos_start;
-  return dv.getUint32(a, true) + dv.getUint32(a + 4, true) * 2 ** 32;
+  return r.start;
 }
