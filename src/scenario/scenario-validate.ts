@@ -19,9 +19,9 @@
  * - cache: the level exists in the profile; CAT classes with ways that exist, are unique and contiguous
  *   (SDM Vol. 3B 17.19.4.2, checked again with way-mask.ts isLegalWayMask); clos references defined; page
  *   colours below the level's colour count (MemoryHierarchy.colours: set-index bits above the 4 KiB page);
- * - memory: the VMM's [0, vmm.memoryMiB), then every partition with hostBaseMiB at its fixed range, then the
- *   others in list order, placed as the VMM's host-memory allocator does (lowest free contiguous run; a
- *   partition with colours takes the lowest free pages of its colours one by one), all inside ramMiB;
+ * - memory: the VMM's [0, vmm.memoryMiB), then the partitions in list order, placed as the VMM's host-memory
+ *   allocator does (a fixed hostBaseMiB range that must be free; else the lowest free contiguous range, or,
+ *   with colours, the lowest free pages of its colours one by one), all inside ramMiB;
  * - CPU: irqDelivery "posted" needs the pin-based "process posted interrupts" control allowed-1 on the
  *   profile (vmx-capabilities.ts, SDM Vol. 3C A.3.1 bit 7: haswell and skylake in this model).
  * Leaves out: guest images (`program: image`: the file is read by the build); whether the workload fits in
@@ -136,19 +136,21 @@ export interface DeviceResources {
 }
 
 /**
- * Where each device sits, explicit or by default: the k-th uart (in devices[] order) at PC_COM_PORTS[k]
- * (3F8H/4, 2F8H/3, 3E8H/4, 2E8H/3), the k-th card at CARD_BAR_BASE + 4 KiB x k on pin CARD_FIRST_PIN + k,
- * as pc-platform.ts places them. The build uses the same function, so validation and build agree.
+ * Where each device sits, explicit or by default: the k-th uart (in devices[] order) at the PC COM port
+ * bases 3F8H, 2F8H, 3E8H, 2E8H (PC_COM_PORTS) on pins 4, 3, 5, 6 (COM1/COM2's ISA IRQs; COM3/COM4 get
+ * pins of their own rather than sharing 4 and 3 as on the PC/AT, since pins here are not shared), the
+ * k-th card at CARD_BAR_BASE + 4 KiB x k on pin CARD_FIRST_PIN + k, as pc-platform.ts places the cards.
+ * The build must place devices by the same rule (build.ts placeDevices).
  */
 export function deviceResources(s: ScenarioConfig): DeviceResources[] {
   let uarts = 0, cards = 0;
   return s.devices.map((d) => {
     if (!isCard(d.type)) {
-      const com = PC_COM_PORTS[uarts++];
-      const base = d.port ?? com?.portBase ?? null;
+      const k = uarts++;
+      const base = d.port ?? PC_COM_PORTS[k]?.portBase ?? null;
       const ports = base === null ? null : { base, length: deviceType(CATALOG_KIND[d.type]).resources.ports ?? 8 };
       return {
-        name: d.name, type: d.type, ports, mmio: null, irq: d.irq ?? com?.irq ?? null,
+        name: d.name, type: d.type, ports, mmio: null, irq: d.irq ?? UART_PINS[k] ?? null,
         defaulted: { ports: d.port === null, mmio: false, irq: d.irq === null },
       };
     }
@@ -168,6 +170,9 @@ export function deviceResources(s: ScenarioConfig): DeviceResources[] {
 export function deviceVector(p: PartitionConfig, k: number): number {
   return p.devices[k].vector ?? DEVICE_VECTOR_BASE + k;
 }
+
+/** Default IOAPIC pins of the 1st-4th uart. */
+export const UART_PINS: readonly number[] = [4, 3, 5, 6];
 
 /** The platform's own resources (pc-platform.ts), which no scenario device may take. */
 const PLATFORM_PORTS = [
@@ -396,7 +401,9 @@ function checkDevices(s: ScenarioConfig, report: Report): void {
       mmioOf.push({ base, bytes, owner: me });
     }
     if (r.irq === null) {
-      report(`devices[${i}].irq`, `no default IOAPIC pin left for this card (cards take pins ${CARD_FIRST_PIN}-23 in order): give irq`);
+      report(`devices[${i}].irq`, isCard(r.type)
+        ? `no default IOAPIC pin left for this card (cards take pins ${CARD_FIRST_PIN}-23 in order): give irq`
+        : `no default IOAPIC pin for the ${ordinal(uartIndex(s, i))} uart (defaults: ${UART_PINS.join(", ")}): give irq`);
     } else {
       const hit = pinsOf.find((o) => o.pin === r.irq);
       if (hit !== undefined) report(`devices[${i}].irq`, `IOAPIC pin ${r.irq}${dflt(r.defaulted.irq)} already used by ${hit.owner}${r.defaulted.irq ? "; give irq" : ""}`);
@@ -531,51 +538,55 @@ function checkGuests(s: ScenarioConfig, report: Report): void {
 
 function checkMemory(s: ScenarioConfig, g: CacheGeometry | null, report: Report): void {
   const ramMiB = s.machine.ramMiB;
-  const vmmMiB = Math.min(s.vmm.memoryMiB, ramMiB);
   if (s.vmm.memoryMiB > ramMiB) report("vmm.memoryMiB", `${s.vmm.memoryMiB} MiB does not fit in machine.ramMiB (${ramMiB})`);
-  const free = new Uint8Array(ramMiB * PAGES_PER_MIB).fill(1);
-  free.fill(0, 0, vmmMiB * PAGES_PER_MIB);
-  const fixed: { name: string; from: number; to: number }[] = [{ name: "the VMM", from: 0, to: s.vmm.memoryMiB }];
+  const vmmMiB = Math.min(s.vmm.memoryMiB, ramMiB);
+  /** Per 4 KiB page: FREE, VMM, or the index of the partition holding it. */
+  const FREE = -1, VMM = -2;
+  const owner = new Int16Array(ramMiB * PAGES_PER_MIB).fill(FREE);
+  owner.fill(VMM, 0, vmmMiB * PAGES_PER_MIB);
   const span = (from: number, to: number) => `[${from}, ${to}) MiB`;
-
-  s.partitions.forEach((p, i) => {
-    if (p.hostBaseMiB === null) return;
-    const from = p.hostBaseMiB, to = from + p.memoryMiB;
-    const path = `partitions[${i}].hostBaseMiB`;
-    if (p.colours !== null) {
-      report(`partitions[${i}].colours`, `a partition with colours gets its pages one by one, so it cannot also have a fixed hostBaseMiB`);
-    }
-    if (to > ramMiB) report(path, `memory ${span(from, to)} ends beyond machine.ramMiB (${ramMiB})`);
-    const hit = fixed.find((o) => from < o.to && o.from < to);
-    if (hit !== undefined) report(path, `memory ${span(from, to)} overlaps ${hit.name === "the VMM" ? "the VMM's" : `'${hit.name}'`} ${span(hit.from, hit.to)}`);
-    fixed.push({ name: p.name, from, to });
-    free.fill(0, Math.min(from, ramMiB) * PAGES_PER_MIB, Math.min(to, ramMiB) * PAGES_PER_MIB);
-  });
-
+  const nameOf = (o: number) => (o === VMM ? `the VMM's memory ${span(0, s.vmm.memoryMiB)}` : `the memory of '${s.partitions[o].name}'`);
   const colourMask = g === null ? 0 : g.colours - 1;
+
+  // In list order, as the VMM takes them (vmm.ts addPartition over host-memory.ts): a fixed range, the
+  // lowest free contiguous range, or the lowest free pages of the partition's colours.
   s.partitions.forEach((p, i) => {
-    if (p.hostBaseMiB !== null) return;
-    const path = `partitions[${i}].memoryMiB`;
     const pages = p.memoryMiB * PAGES_PER_MIB;
+    if (p.hostBaseMiB !== null) {
+      const from = p.hostBaseMiB, to = from + p.memoryMiB;
+      const path = `partitions[${i}].hostBaseMiB`;
+      if (p.colours !== null) {
+        report(`partitions[${i}].colours`, `a partition with colours gets its pages one by one, so it cannot also have a fixed hostBaseMiB`);
+      }
+      if (to > ramMiB) report(path, `memory ${span(from, to)} ends beyond machine.ramMiB (${ramMiB})`);
+      const hits = new Set<number>();
+      for (let k = from * PAGES_PER_MIB; k < Math.min(to, ramMiB) * PAGES_PER_MIB; k++) {
+        if (owner[k] !== FREE) hits.add(owner[k]);
+        else owner[k] = i;
+      }
+      if (hits.size > 0) report(path, `memory ${span(from, to)} overlaps ${[...hits].map(nameOf).join(" and ")}`);
+      return;
+    }
+    const path = `partitions[${i}].memoryMiB`;
     if (p.colours === null) {
       let run = 0, best = 0;
-      for (let k = 0; k < free.length; k++) {
-        run = free[k] === 1 ? run + 1 : 0;
+      for (let k = 0; k < owner.length; k++) {
+        run = owner[k] === FREE ? run + 1 : 0;
         if (run > best) best = run;
         if (run === pages) {
-          free.fill(0, k - pages + 1, k + 1);
+          owner.fill(i, k - pages + 1, k + 1);
           return;
         }
       }
-      report(path, `automatic placement: no free ${p.memoryMiB} MiB range left in machine.ramMiB (${ramMiB}) after the VMM and the partitions placed before it (largest free range: ${Math.floor(best / PAGES_PER_MIB)} MiB)`);
+      report(path, `automatic placement: no free ${p.memoryMiB} MiB range left in machine.ramMiB (${ramMiB}) after the VMM and the partitions before it (largest free range: ${Math.floor(best / PAGES_PER_MIB)} MiB)`);
       return;
     }
     if (g === null || p.colours.some((c) => c >= g.colours)) return; // reported with the cache
     const want = new Set(p.colours);
     let taken = 0;
-    for (let k = 0; k < free.length && taken < pages; k++) {
-      if (free[k] === 1 && want.has(k & colourMask)) {
-        free[k] = 0;
+    for (let k = 0; k < owner.length && taken < pages; k++) {
+      if (owner[k] === FREE && want.has(k & colourMask)) {
+        owner[k] = i;
         taken++;
       }
     }

@@ -138,15 +138,16 @@ describe("checks that need a particular profile or value", () => {
   });
 });
 
-describe("default placement (pc-platform.ts: COM1-4 at 3F8H/2F8H/3E8H/2E8H on pins 4/3/4/3; card n at FEB00000H + 4 KiB x n on pin 16 + n)", () => {
+describe("default placement (PC COM1-4 at 3F8H/2F8H/3E8H/2E8H, COM1/COM2 on their ISA IRQs 4/3 and COM3/COM4 on pins 5/6 of their own; pc-platform.ts: card n at FEB00000H + 4 KiB x n on pin 16 + n)", () => {
   it("assigns uarts and cards their PC resources in devices[] order", () => {
-    const c = parseScenario(`devices:\n  - { name: a, type: uart }\n  - { name: r, type: rt-io }\n  - { name: b, type: uart }\n  - { name: n, type: nic }\n  - { name: d, type: dsp, irq: 20 }\n${MINIMAL}`, "p.yaml");
+    const c = parseScenario(`devices:\n  - { name: a, type: uart }\n  - { name: r, type: rt-io }\n  - { name: b, type: uart }\n  - { name: n, type: nic }\n  - { name: d, type: dsp, irq: 20 }\n  - { name: c, type: uart }\n${MINIMAL}`, "p.yaml");
     expect(deviceResources(c).map((r) => [r.name, r.ports, r.mmio, r.irq])).toEqual([
       ["a", { base: 0x3f8, length: 8 }, null, 4],
       ["r", null, { base: 0xfeb00000, bytes: 4096 }, 16],
       ["b", { base: 0x2f8, length: 8 }, null, 3],
       ["n", null, { base: 0xfeb01000, bytes: 4096 }, 17],
       ["d", null, { base: 0xfeb02000, bytes: 4096 }, 20],
+      ["c", { base: 0x3e8, length: 8 }, null, 5],
     ]);
   });
 
