@@ -11,6 +11,8 @@ import { buildGposLoadGuest, IO_LBA_SPAN } from "../../../src/guests/programs/gp
 import { BlockDevice, BlockReg } from "../../../src/devices/block-device.ts";
 import { BLOCK_REG } from "../../../src/guests/drivers/block-driver.ts";
 import { LogKind, PvOp } from "../../../src/vmm/abi.ts";
+import { buildScriptGuest, NOT_CALLED, scriptDone, scriptResults } from "./script-guest.ts";
+import { BLOCK_POLL_US } from "../../../src/guests/drivers/block-driver.ts";
 
 const sectorPattern = (lba: number) => Uint8Array.from({ length: 512 }, (_, k) => (lba * 7 + k * 13) & 0xff);
 
@@ -52,5 +54,45 @@ describe("block driver, register mode (bare metal)", () => {
     for (let k = 0; k < 8; k++) wantNext.set(disk.readSector(last + 8 + k), k * 512);
     expect(Buffer.from(got).equals(Buffer.from(want)) || Buffer.from(got).equals(Buffer.from(wantNext))).toBe(true);
     expect(got.some((b) => b !== 0)).toBe(true);
+  });
+
+  it.each([
+    ["with interrupts (the irq routine ends the wait)", true, 20],
+    ["with interrupts off (the wait polls STATUS every BLOCK_POLL_US)", false, BLOCK_POLL_US + 5],
+  ])("submit/wait %s: WRITE, READ back, FLUSH, a bad op, a bad range, busy", (_name, interrupts, slackUs) => {
+    const s = bareMetalStand([{ name: "disk", type: "block", options: { capacitySectors: 4096 } }]);
+    const disk = s.cards.disk.device as BlockDevice;
+    const pattern = Uint8Array.from({ length: 1024 }, (_, k) => (k * 31 + 7) & 0xff);
+    const steps = [
+      { dev: 0, op: PvOp.WRITE, buf: { n: 0 }, bytes: 1024, arg0: 100 },
+      { dev: 0, op: PvOp.READ, buf: { n: 1 }, bytes: 1024, arg0: 100 },
+      { dev: 0, op: PvOp.FLUSH, buf: 0, bytes: 0 },
+      { dev: 0, op: PvOp.TX, buf: 0, bytes: 64 },
+      { dev: 0, op: PvOp.READ, buf: { n: 1 }, bytes: 1024, arg0: 4095 },
+      { dev: 0, op: PvOp.READ, buf: { n: 2 }, bytes: 512, arg0: 7, wait: false },
+      { dev: 0, op: PvOp.READ, buf: { n: 2 }, bytes: 512, arg0: 8 },
+    ];
+    const img = buildScriptGuest(s.env, steps, [pattern, new Uint8Array(1024), new Uint8Array(512)], { interrupts });
+    boot(s, img);
+    s.m.run(us(s, 2000));
+    expect(scriptDone(s.m.ram, img)).toBe(true);
+    // Status codes: the datasheet's ERROR 2 (LBA/COUNT out of range) as abi PV_STATUS_ERROR | 2 << 8; an op the
+    // block device does not have (TX) as PvError.BAD_OP; a second submit while one is in flight is busy (1).
+    expect(scriptResults(s.m.ram, img, steps.length)).toEqual([[0, 0], [0, 0], [0, 0], [0, 0x102], [0, 0x202], [0, NOT_CALLED], [1, 0]]);
+    expect(Buffer.from(disk.readSector(100)).equals(Buffer.from(pattern.subarray(0, 512)))).toBe(true);
+    expect(Buffer.from(disk.readSector(101)).equals(Buffer.from(pattern.subarray(512)))).toBe(true);
+    expect(Buffer.from(s.m.ram.slice(img.symbols.buf1, img.symbols.buf1 + 1024)).equals(Buffer.from(pattern))).toBe(true);
+    const rep = disk.report();
+    expect([rep.writes, rep.reads, rep.flushes, rep.errors]).toEqual([1, 2, 1, 1]); // the bad range never started
+    const io = vcpuLog(s.m.ram, img, 0).records.filter((r) => r.kind === LogKind.IO);
+    expect(io.map((r) => [r.v0, r.v1, r.v2])).toEqual([
+      [PvOp.WRITE, 1024, 0], [PvOp.READ, 1024, 0], [PvOp.FLUSH, 0, 0], [PvOp.TX, 64, 0x102], [PvOp.READ, 1024, 0x202], [PvOp.READ, 512, 0],
+    ]);
+    // Latency >= the card's service time for the commands that kept it BUSY (WRITE, READ, FLUSH, READ).
+    const busy = [io[0], io[1], io[2], io[5]];
+    busy.forEach((r, k) => {
+      expect(r.t1 - r.t0).toBeGreaterThanOrEqual(rep.serviceTicks[k]);
+      expect(r.t1 - r.t0).toBeLessThan(rep.serviceTicks[k] + us(s, slackUs));
+    });
   });
 });
