@@ -25,6 +25,7 @@ import { createSharedBlock } from "./shared-block.ts";
 import { dspMemoryBytes } from "./dsp-backend.ts";
 import { createSharedDsp } from "./shared-dsp.ts";
 import { createSharedUart } from "./shared-uart.ts";
+import { createSharedRtIo } from "./shared-rt-io.ts";
 
 export type {
   BackendHost, BackendMemory, SharedDevice, SharedDeviceReport, SharedDeviceType, SharedMode,
@@ -36,6 +37,7 @@ export function createSharedDevice(type: SharedDeviceType, physical: DeviceInsta
     case "block": return createSharedBlock(physical, host);
     case "dsp": return createSharedDsp(physical, host);
     case "uart": return createSharedUart(physical, host);
+    case "rt-io": return createSharedRtIo(physical, host);
     default: throw new RangeError(`shared device: type '${type}' is not supported`);
   }
 }
