@@ -11,8 +11,29 @@
  *
  * Leaves out: which exit was worst beyond its components (its time or guest RIP are not in ExitStats).
  */
-import type { ExitComponents, ExitStats } from "../scenario/results.ts";
 import { HdrPercentiles } from "./hdr-percentiles.ts";
+
+/** results.ts ExitComponents and ExitStats, restated so this file imports nothing of src/ and can move to
+ * src/sim/stats (test/report/stats-types.test.ts checks they are the same types). */
+export interface ExitComponents {
+  transitionCycles: number;
+  handlerCycles: number;
+  cacheMissCycles: number;
+}
+
+export interface ExitStats {
+  reason: string;
+  reasonNumber: number;
+  count: number;
+  totalCycles: number;
+  minCycles: number;
+  meanCycles: number;
+  p99Cycles: number;
+  p999Cycles: number;
+  maxCycles: number;
+  components: ExitComponents;
+  worst: ExitComponents;
+}
 
 export interface ExitSample {
   /** Exit -> next entry. */

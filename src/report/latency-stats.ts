@@ -8,16 +8,29 @@
  * LatencyAccumulator takes samples one at a time (no sample array kept); latencyStats(samples) is the
  * same over an array. No samples -> count 0, every value 0 and an empty histogram.
  *
+ * Self-contained (hdr-histogram-js and the files next to it only), so the model's side may use it too.
+ *
  * Leaves out: histogram overflow (the sparse histogram has no upper limit; latency-table.ts applies
  * cyclictest's -h limit when it prints).
  */
-import type { LatencyStats } from "../scenario/results.ts";
 import { HdrPercentiles } from "./hdr-percentiles.ts";
 
 export { exitStatsFrom, exitStatsFromColumns, ExitAccumulator } from "./exit-stats.ts";
 export type { ExitColumns, ExitSample, ExitStatsWithSpread } from "./exit-stats.ts";
 
 export const NS_PER_BIN = 1000;
+
+/** results.ts LatencyStats, restated so this file imports nothing of src/ and can move to src/sim/stats
+ * (test/report/stats-types.test.ts checks the two are the same type). */
+export interface LatencyStats {
+  count: number;
+  minNs: number;
+  meanNs: number;
+  p99Ns: number;
+  p999Ns: number;
+  maxNs: number;
+  histogram: Record<string, number>;
+}
 
 export class LatencyAccumulator {
   private readonly pct = new HdrPercentiles();
