@@ -130,9 +130,10 @@ export class PvRing {
     }
   }
 
-  /** Complete `req` well with `result` (and the op's outputs). */
-  complete(req: PvRequest, result: number, outputs?: PvOutputs): void {
-    this.finish(req, PV_STATUS_OK, result, outputs);
+  /** Complete `req` well with `result` (and the op's outputs). The latency recorded runs from the tick the
+   * request was taken, or from `sinceTick` (a received packet: its arrival). */
+  complete(req: PvRequest, result: number, outputs?: PvOutputs, sinceTick?: Tick): void {
+    this.finish(req, PV_STATUS_OK, result, outputs, sinceTick);
   }
 
   /** Complete `req` with PV_STATUS_ERROR | code << 8 (abi.ts PvError). */
@@ -150,7 +151,7 @@ export class PvRing {
     return this.gpa + PV_RING_HEADER_BYTES + slot * PV_SLOT_BYTES;
   }
 
-  private finish(req: PvRequest, status: number, result: number, outputs?: PvOutputs): void {
+  private finish(req: PvRequest, status: number, result: number, outputs?: PvOutputs, sinceTick?: Tick): void {
     if (req.generation !== this.generation || this.gpa < 0) return;
     if (((req.seq - this.used) >>> 0) >= ((this.taken - this.used) >>> 0)) return; // not outstanding
     const h = this.host;
@@ -172,7 +173,7 @@ export class PvRing {
       h.touchState(0, 16, true);
       h.write32(this.gpa + PvRingHeader.USED, this.used);
     }
-    this.stats.record(req.takenTick, h.clock.now());
+    this.stats.record(sinceTick ?? req.takenTick, h.clock.now());
     this.turn.raise(h);
   }
 }

@@ -26,6 +26,8 @@ import { dspMemoryBytes } from "./dsp-backend.ts";
 import { createSharedDsp } from "./shared-dsp.ts";
 import { createSharedUart } from "./shared-uart.ts";
 import { createSharedRtIo } from "./shared-rt-io.ts";
+import { createSharedNic } from "./shared-nic.ts";
+import { nicMemoryBytes } from "./nic-backend.ts";
 
 export type {
   BackendHost, BackendMemory, SharedDevice, SharedDeviceReport, SharedDeviceType, SharedMode,
@@ -38,7 +40,8 @@ export function createSharedDevice(type: SharedDeviceType, physical: DeviceInsta
     case "dsp": return createSharedDsp(physical, host);
     case "uart": return createSharedUart(physical, host);
     case "rt-io": return createSharedRtIo(physical, host);
-    default: throw new RangeError(`shared device: type '${type}' is not supported`);
+    case "nic": return createSharedNic(physical, host);
+    default: throw new RangeError(`shared device: unknown type '${String(type)}'`);
   }
 }
 
@@ -47,6 +50,7 @@ export function sharedDeviceMemoryBytes(type: SharedDeviceType, physical: Device
   switch (type) {
     case "block": return blockMemoryBytes(physical);
     case "dsp": return dspMemoryBytes(physical);
+    case "nic": return nicMemoryBytes(physical);
     default: return 0;
   }
 }

@@ -173,16 +173,17 @@ export interface Rig {
 export function rig(
   type: SharedDeviceType,
   options: Record<string, unknown> = {},
-  opts: { irqDelay?: number; seed?: number } = {},
+  opts: { irqDelay?: number; seed?: number; physical?: (clock: QueueClock, irq: IrqLine, dma: RamDma) => DeviceInstance } = {},
 ): Rig {
   const q = new EventQueue();
   const clock = new QueueClock(q, HZ);
   const ram = new Uint8Array(RAM_BYTES);
   const pin = new EdgePin(clock, opts.irqDelay ?? 500);
   const kind = type === "uart" ? "uart16550" : type;
-  const physical = deviceType(kind).create({
-    clock, irq: [pin], dma: new RamDma(ram), rng: new Rng(opts.seed ?? 1, `test.${kind}`), options,
-  });
+  const dma = new RamDma(ram);
+  const physical = opts.physical !== undefined
+    ? opts.physical(clock, pin, dma)
+    : deviceType(kind).create({ clock, irq: [pin], dma, rng: new Rng(opts.seed ?? 1, `test.${kind}`), options });
   const backend = new FakeBackendHost(clock, ram, sharedDeviceMemoryBytes(type, physical));
   const shared = createSharedDevice(type, physical, backend);
   pin.handler = () => shared.onInterrupt();
