@@ -62,18 +62,26 @@ export function emitBoot(a: Asm, k: KernelPlan, inits: (a: Asm) => void): void {
   a.hlt();
   a.jmp("rtos_idle");
 
-  // ---- vCPUs other than 0 ----
-  a.label("rtos_park");
-  a.cmp(esi, k.env.vcpus);
-  a.jae("rtos_park.halt");
+  emitPark(a, "rtos_park", { vcpus: k.env.vcpus, logs: k.bss.logs, park: k.bss.park, tscKhz: k.tscKhz });
+}
+
+/**
+ * The path of every vCPU but 0 (label `name`, entered with ESI = vCPU index, IF = 0): its own stack in the
+ * park area, its own log ring (logs + index * LOG_BYTES) with a BOOT record (V0 = index), then CLI; HLT for
+ * good. An index beyond `vcpus` halts without a ring. Offsets are from the bss label.
+ */
+export function emitPark(a: Asm, name: string, p: { vcpus: number; logs: number; park: number; tscKhz: number }): void {
+  a.label(name);
+  a.cmp(esi, p.vcpus);
+  a.jae(`${name}.halt`);
   a.mov(esp, esi);
   a.shl(esp, Math.log2(PARK_STACK_BYTES));
-  a.add(esp, lbl("bss", k.bss.park + PARK_STACK_BYTES));
+  a.add(esp, lbl("bss", p.park + PARK_STACK_BYTES));
   a.insn("imul", edi, esi, LOG_BYTES);
-  a.add(edi, lbl("bss", k.bss.logs));
+  a.add(edi, lbl("bss", p.logs));
   a.mov(ecx, LOG_CAPACITY);
   a.call("log_init");
-  a.mov(dword(edi, LogHeader.TSC_KHZ), k.tscKhz);
+  a.mov(dword(edi, LogHeader.TSC_KHZ), p.tscKhz);
   a.rdtsc();
   a.sub(esp, 32);
   a.mov(dword(esp, R.KIND_ID), kindId(LogKind.BOOT, 0));
@@ -83,8 +91,8 @@ export function emitBoot(a: Asm, k: KernelPlan, inits: (a: Asm) => void): void {
   a.mov(dword(esp, R.V1), 0).mov(dword(esp, R.V2), 0);
   a.mov(esi, esp);
   a.call("log_write");
-  a.label("rtos_park.halt");
+  a.label(`${name}.halt`);
   a.cli();
   a.hlt();
-  a.jmp("rtos_park.halt");
+  a.jmp(`${name}.halt`);
 }
