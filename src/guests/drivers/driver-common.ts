@@ -20,6 +20,7 @@ import { LOG_RECORD_BYTES, LogKind, LogRecord, PV_STATUS_ERROR, PvError } from "
 export const STATUS_BAD_OP = PV_STATUS_ERROR | (PvError.BAD_OP << 8);
 /** ... for a device that could not be set up (PV_SETUP refused) or reported an error without a code. */
 export const STATUS_DEVICE = PV_STATUS_ERROR | (PvError.DEVICE << 8);
+const EFLAGS_IF = 0x200;
 
 /** Options of emitDrivers. */
 export interface DriverOptions {
@@ -142,14 +143,22 @@ export function emitSubmitExits(c: DriverCtx): void {
   a.ret();
 }
 
+/** How often a wait reads a device register while it waits: with interrupts enabled (the irq routine will
+ * end the wait; the poll is a safety net) and with interrupts disabled (the poll is how the wait ends). */
+export interface PollPeriods {
+  withIrqCycles: number;
+  withoutIrqCycles: number;
+}
+
 /**
  * `${p}_wait`: EBX, ESI, EDI saved; `setup` runs once, then the loop runs `check` until it jumps to
- * `seen` with EAX = the status (0 ok), with a PAUSE between rounds. `pollCycles` > 0 pushes a poll
- * deadline (now + pollCycles) at [esp] for pollGate. A wait without an operation in flight returns 0.
+ * `seen` with EAX = the status (0 ok), with a PAUSE between rounds. With `poll`, the period (chosen by
+ * EFLAGS.IF at entry) is kept at [esp + 4] and the next poll deadline at [esp] for pollGate. A wait
+ * without an operation in flight returns 0 at once.
  */
-export function emitWait(c: DriverCtx, check: () => void, opts: { setup?: () => void; pollCycles?: number } = {}): void {
+export function emitWait(c: DriverCtx, check: () => void, opts: { setup?: () => void; poll?: PollPeriods } = {}): void {
   const { a } = c;
-  const poll = opts.pollCycles ?? 0;
+  const poll = opts.poll;
   a.label(`${c.p}_wait`);
   a.cmp(c.v("busy"), 0);
   a.jne(c.l("wait.go"));
@@ -157,9 +166,17 @@ export function emitWait(c: DriverCtx, check: () => void, opts: { setup?: () => 
   a.ret();
   a.label(c.l("wait.go"));
   a.push(ebx).push(esi).push(edi);
-  if (poll > 0) {
+  if (poll) {
+    a.pushfd();
+    a.pop(ecx);
+    a.mov(ebx, poll.withoutIrqCycles);
+    a.test(ecx, EFLAGS_IF);
+    a.jz(c.l("wait.period"));
+    a.mov(ebx, poll.withIrqCycles);
+    a.label(c.l("wait.period"));
+    a.push(ebx);
     a.rdtsc();
-    a.add(eax, poll);
+    a.add(eax, ebx);
     a.push(eax);
   }
   opts.setup?.();
@@ -178,7 +195,7 @@ export function emitWait(c: DriverCtx, check: () => void, opts: { setup?: () => 
   a.mov(dword(lbl(c.l("rec"), LogRecord.T1)), eax);
   a.mov(dword(lbl(c.l("rec"), LogRecord.T1 + 4)), edx);
   a.mov(esi, c.l("rec"));
-  if (poll > 0) a.pop(eax);
+  if (poll) a.add(esp, 8);
   c.logRing(a);
   a.call("log_write");
   a.mov(eax, dword(lbl(c.l("rec"), LogRecord.V2)));
@@ -188,16 +205,17 @@ export function emitWait(c: DriverCtx, check: () => void, opts: { setup?: () => 
 }
 
 /**
- * Inside a wait check with a poll deadline at [esp]: fall through when it has passed (and move it on by
- * `pollCycles`), else go to the PAUSE. Wrap-safe on the low 32 bits of the TSC (deadlines are far below
- * 2^31 cycles ahead).
+ * Inside a wait check with a poll deadline at [esp] and the period at [esp + 4]: fall through when the
+ * deadline has passed (and move it on by the period), else go to the PAUSE. Wrap-safe on the low 32 bits
+ * of the TSC (periods are far below 2^31 cycles).
  */
-export function pollGate(c: DriverCtx, pollCycles: number): void {
+export function pollGate(c: DriverCtx): void {
   const { a } = c;
   a.rdtsc();
   a.sub(eax, dword({ base: esp }));
   a.js(c.l("wait.pause"));
-  a.add(dword({ base: esp }), pollCycles);
+  a.mov(eax, dword(esp, 4));
+  a.add(dword({ base: esp }), eax);
 }
 
 /** Inside a wait check: EDX = address of a status word (PV slot STATUS, dsp descriptor STATUS): 0 pending,

@@ -99,9 +99,9 @@ export function emitUartDriver(c: DriverCtx): void {
     a.xor(eax, eax);
     a.jmp(c.l("seen"));
     a.label(c.l("wait.more"));
-    pollGate(c, poll);
+    pollGate(c);
     a.call(c.l("pump"));
-  }, { pollCycles: poll });
+  }, { poll: { withIrqCycles: poll, withoutIrqCycles: poll } });
 
   a.label(`${c.p}_irq`);
   a.mov(edx, port + UART_REG.IIR);

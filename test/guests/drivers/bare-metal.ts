@@ -35,6 +35,8 @@ export interface Stand {
   /** Device models by name (cards: their instance; uart: the Uart16550 in `device`). */
   cards: Record<string, DeviceInstance>;
   uartOut: number[];
+  /** Guest accesses to each card's registers: "r<offset>" / "w<offset>" (hex) -> count. */
+  accesses: Record<string, Map<string, number>>;
 }
 
 /** The machine and the GuestEnv a program is built for. */
@@ -47,6 +49,7 @@ export function bareMetalStand(devices: CardSpec[], opts: { cores?: number; ramM
   m.mmio.map(0xfec00000, 0x20, ioapic);
   const cards: Record<string, DeviceInstance> = {};
   const uartOut: number[] = [];
+  const accesses: Record<string, Map<string, number>> = {};
   const env: GuestEnv = {
     vcpus: opts.cores ?? 1, memoryBytes: ramBytes, tscHz: profile.tscHz, apicTimerHz: profile.apicTimerHz, devices: [],
   };
@@ -67,11 +70,19 @@ export function bareMetalStand(devices: CardSpec[], opts: { cores?: number; ramM
       clock: m.clock, irq: [ioapic.pin(pin)], dma: m.dma(), rng: new Rng(opts.seed ?? 1, d.name), options: d.options ?? {},
     });
     const base = CARD_BASE + 0x1000 * i;
-    m.mmio.map(base, 0x1000, inst.mmio!);
+    const counts = new Map<string, number>();
+    accesses[d.name] = counts;
+    const bump = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
+    const dev = inst.mmio!;
+    m.mmio.map(base, 0x1000, {
+      name: d.name,
+      mmioRead: (off, size) => (bump(`r${off.toString(16)}`), dev.mmioRead(off, size)),
+      mmioWrite: (off, size, v) => (bump(`w${off.toString(16)}`), dev.mmioWrite(off, size, v)),
+    });
     cards[d.name] = inst;
     env.devices.push({ index: i, name: d.name, type: d.type, mode: d.mode ?? "exclusive", vector, mmioGpa: base, port: null });
   });
-  return { m, env, cards, uartOut };
+  return { m, env, cards, uartOut, accesses };
 }
 
 /** Load the image and put every core in the abi.ts boot state (ESI = vCPU index). */

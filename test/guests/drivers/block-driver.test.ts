@@ -89,6 +89,20 @@ describe("block driver, register mode (bare metal)", () => {
       [PvOp.WRITE, 1024, 0], [PvOp.READ, 1024, 0], [PvOp.FLUSH, 0, 0], [PvOp.TX, 64, 0x102], [PvOp.READ, 1024, 0x202], [PvOp.READ, 512, 0],
     ]);
     // Latency >= the card's service time for the commands that kept it BUSY (WRITE, READ, FLUSH, READ).
+    // Register accesses (each a VM exit when emulated): init 2 writes; READ/WRITE 4 writes, FLUSH 1; per
+    // completion interrupt one W1C and one STATUS read. With interrupts on the wait reads no register (its
+    // safety-net poll is 1 ms away); with them off it reads STATUS every BLOCK_POLL_US instead.
+    const acc = s.accesses.disk;
+    const n = (k: string) => acc.get(k) ?? 0;
+    expect(n("w4") + n("w8") + n("wc")).toBe(3 * 4); // LBA, COUNT, DMA_ADDR of the 4 data commands (the busy submit wrote none)
+    expect(n("w10")).toBe(5); // COMMAND: WRITE, READ, FLUSH, bad-range READ, READ
+    if (interrupts) {
+      expect(n("w20")).toBe(1 + 5); // init + one per completion interrupt
+      expect(n("r14")).toBe(5);
+    } else {
+      expect(n("w20")).toBe(1);
+      expect(n("r14")).toBeGreaterThanOrEqual(5);
+    }
     const busy = [io[0], io[1], io[2], io[5]];
     busy.forEach((r, k) => {
       expect(r.t1 - r.t0).toBeGreaterThanOrEqual(rep.serviceTicks[k]);
