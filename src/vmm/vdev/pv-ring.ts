@@ -9,6 +9,11 @@
  *   earlier request is done (a driver that must not wait behind long-lived requests polls the slot STATUS);
  * - bad input never throws: a ring outside partition RAM or a bad entry count is refused at set-up, more
  *   requests published than the ring holds are taken up to its capacity (the rest counted as overruns).
+ * - a request that waits for an outside event (nic RX, rt-io WAIT: the handler parks it) must not hold USED
+ *   back forever while later requests complete (with no packets arriving, a driver that keeps RX buffers
+ *   posted would find its ring full): when the requests taken and not passed by USED exceed half the ring
+ *   and the oldest is parked, it is returned unfilled with PvError.DEVICE (its STATUS) so USED can move on;
+ *   the driver sees the error and posts the buffer again;
  * Set-up again (a restarted guest) starts a new generation: completions of requests of the old one are
  * dropped, so a late completion never writes into the new ring.
  * Costs (VdevHost.charge): vdev.pvNotify per doorbell, vdev.pvRequest per request taken, vdev.completion
@@ -17,7 +22,7 @@
  * coalescing beyond one raise per VMM turn.
  */
 import type { Tick } from "../../sim/event-queue.ts";
-import { PV_RING_HEADER_BYTES, PV_SLOT_BYTES, PV_STATUS_ERROR, PV_STATUS_OK, PvRingHeader, PvSlot } from "../abi.ts";
+import { PV_RING_HEADER_BYTES, PV_SLOT_BYTES, PV_STATUS_ERROR, PV_STATUS_OK, PvError, PvRingHeader, PvSlot } from "../abi.ts";
 import type { OpStats } from "./op-stats.ts";
 import { inGuestRam } from "./guest-range.ts";
 import type { VdevHost } from "./vdev.ts";
@@ -57,6 +62,11 @@ export class PvRing {
   private used = 0;
   private generation = 0;
   private done = new Uint8Array(0);
+  /** Parked requests by slot: waiting for an outside event; the callback withdraws one from its device. */
+  private readonly parked = new Map<number, { req: PvRequest; withdraw: () => void }>();
+  private recycling = false;
+  /** Parked requests returned unfilled to let USED move on. */
+  recycled = 0;
   /** Requests published beyond the ring's free slots (a guest bug; they were not taken). */
   overruns = 0;
 
@@ -82,6 +92,7 @@ export class PvRing {
     this.gpa = gpa;
     this.entries = entries;
     this.generation++;
+    this.parked.clear();
     this.done = new Uint8Array(entries);
     const used = h.read32(gpa + PvRingHeader.USED) ?? 0;
     this.taken = this.used = used >>> 0;
@@ -141,10 +152,17 @@ export class PvRing {
     this.finish(req, PV_STATUS_ERROR | (code << 8), 0);
   }
 
+  /** `req` waits for an outside event; `withdraw` takes it off the device's wait list if the ring needs its
+   * slot back (see the header). */
+  park(req: PvRequest, withdraw: () => void): void {
+    if (req.generation === this.generation) this.parked.set(req.slot, { req, withdraw });
+  }
+
   /** Forget the ring (the partition restarts); outstanding completions are dropped. */
   reset(): void {
     this.gpa = -1;
     this.generation++;
+    this.parked.clear();
   }
 
   private slotGpa(slot: number): number {
@@ -164,6 +182,7 @@ export class PvRing {
     h.write32(s + PvSlot.RESULT, result >>> 0);
     h.write32(s + PvSlot.STATUS, status >>> 0);
     this.done[req.slot] = 1;
+    this.parked.delete(req.slot);
     const before = this.used;
     while (this.used !== this.taken && this.done[this.used & (this.entries - 1)] === 1) {
       this.done[this.used & (this.entries - 1)] = 0;
@@ -175,5 +194,23 @@ export class PvRing {
     }
     this.stats.record(sinceTick ?? req.takenTick, h.clock.now());
     this.turn.raise(h);
+    this.recycle();
+  }
+
+  /** Return parked requests at the head of the ring while they hold back more than half of it. */
+  private recycle(): void {
+    if (this.recycling) return;
+    this.recycling = true;
+    try {
+      while (((this.taken - this.used) >>> 0) > this.entries / 2) {
+        const head = this.parked.get(this.used & (this.entries - 1));
+        if (head === undefined) break;
+        head.withdraw();
+        this.recycled++;
+        this.fail(head.req, PvError.DEVICE);
+      }
+    } finally {
+      this.recycling = false;
+    }
   }
 }

@@ -10,7 +10,9 @@
  *   sequence number (the physical card's). A packet longer than that buffer, or arriving when the partition
  *   has no RX request posted, is dropped and counted (report counters `rxDropped.<partition>`).
  * RX requests wait for packets, so a TX taken after them gets its STATUS when sent while USED waits for
- * the RX requests before it (pv-ring.ts): a driver waits for a TX by its slot's STATUS.
+ * the RX requests before it (pv-ring.ts): a driver waits for a TX by its slot's STATUS. RX requests are
+ * parked: one that holds USED back over half the ring is returned unfilled (PvError.DEVICE), to be posted
+ * again.
  * Latency (stats): TX from the request's take to the end of its wire time; RX from the packet's arrival at
  * the physical card to its delivery into the guest buffer.
  * Costs: vdev.command per TX or RX request accepted (besides the ring's costs); the packet copy into the
@@ -93,6 +95,7 @@ class NicPv implements NicReceiver {
       return;
     }
     this.rx.push(req);
+    ring.park(req, () => this.rx.splice(this.rx.indexOf(req), 1));
     if (!this.receiving) {
       this.receiving = true;
       this.backend.setReceiving(this, true);

@@ -4,7 +4,8 @@
  * Paravirtual requests (abi.ts PvOp):
  * - WAIT: completed at the next input event (the first WAIT also starts the card's event source): RESULT =
  *   SEQ, ARG0 / ARG1 = TS low / high (device ns), LEN = DATA. Events are handed to WAITs in order, one event
- *   per WAIT; an event that finds no WAIT posted is kept and completes the next WAIT at once.
+ *   per WAIT; an event that finds no WAIT posted is kept and completes the next WAIT at once. A WAIT is
+ *   parked (pv-ring.ts): one that holds USED back over half the ring returns unfilled (PvError.DEVICE).
  * - ACK: ARG0 = SEQ: the VMM writes it to the card's ACK and unmasks the card (the next event can come).
  * - ACTUATE: ARG0 = the value written to ACTUATE.
  * ACK and ACTUATE complete at once (RESULT 0). The event's registers are read by the VMM (four MMIO reads)
@@ -73,6 +74,7 @@ class RtIoPv implements RtIoSink {
           ring.complete(req, e[0], { arg0: e[1], arg1: e[2], len: e[3] });
         } else {
           this.waits.push(req);
+          ring.park(req, () => this.waits.splice(this.waits.indexOf(req), 1));
         }
         return;
       case OP_ACK:
