@@ -28,6 +28,8 @@ export const CALIB_ITERATIONS = 10_000;
 export const CALIB_BYTES = 4096;
 /** How long a job retries a driver that answers busy before it gives up its I/O (µs). */
 export const IO_BUSY_RETRY_US = 1000;
+/** Most TCBs (tasks and the cyclictest thread): the one kernel stack nests at most one job per task. */
+export const MAX_TASKS = 64;
 
 /** Local APIC registers (SDM Vol. 3A Table 10-1), offsets from the APIC page. */
 export const Lapic = {
@@ -211,8 +213,10 @@ export function planKernel(spec: RtosSpec, env: GuestEnv): KernelPlan {
     };
     tasks.push(cyclictest);
   }
+  if (tasks.length > MAX_TASKS) throw new Error(`rtos: ${tasks.length} tasks (cyclictest included); at most ${MAX_TASKS}`);
   for (const t of tasks) {
-    if (t.periodTicks < 1 || t.periodTicks >= 2 ** 53) throw new Error(`rtos: '${t.name}': period out of range`);
+    if (t.periodTicks < 1 || t.periodTicks >= 2 ** 53 || t.deadlineTicks >= 2 ** 53) throw new Error(`rtos: '${t.name}': period or deadline out of range`);
+    if (t.workNs >= 2 ** 32) throw new Error(`rtos: '${t.name}': workUs ${t.workNs / 1000} too large (below 4294 s)`);
   }
   bss.end = off;
   const tscDeadline = spec.timer === "tsc-deadline";

@@ -77,7 +77,7 @@ export function emitTimerUpdate(a: Asm, k: KernelPlan): void {
     a.sbb(esi, edx); // target - now
     a.jb("rtos_timer_update.one"); // already due
     a.test(esi, esi);
-    a.jnz("rtos_timer_update.max"); // beyond 2^32 ticks: fire early, the ISR re-arms
+    a.jnz("rtos_timer_update.max"); // 2^32 TSC ticks or more away
     a.mov(eax, ebx);
     a.mov(ecx, k.timerNum);
     a.mul(ecx);
@@ -90,8 +90,8 @@ export function emitTimerUpdate(a: Asm, k: KernelPlan): void {
     a.label("rtos_timer_update.one");
     a.mov(eax, 1);
     a.jmp("rtos_timer_update.write");
-    a.label("rtos_timer_update.max");
-    a.mov(eax, -1);
+    a.label("rtos_timer_update.max"); // the count of 2^32 - 1 TSC ticks: fires early, the ISR re-arms
+    a.mov(eax, Math.max(1, Math.floor(((2 ** 32 - 1) * k.timerNum) / k.timerDen)));
     a.label("rtos_timer_update.write");
     a.mov(apicReg(Lapic.TIMER_INITIAL), eax);
   }

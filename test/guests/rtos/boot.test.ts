@@ -41,6 +41,17 @@ describe("rtos boot", () => {
     }
   });
 
+  it("runs the same with the identity 4 MiB pages of the abi.ts boot state as with paging off", () => {
+    const s = spec([task("a", { periodUs: 100, workUs: 20, priority: 2 }), task("b", { periodUs: 150, workUs: 30, priority: 1 })],
+      { cyclictest: { intervalUs: 70, priority: 5 } });
+    const flat = runRtos(s, envFor(), 1000);
+    const paged = runRtos(s, envFor(), 1000, { paging: true });
+    expect(paged.m.core.cr0 >>> 31).toBe(1);
+    const shape = (r: typeof flat) => r.log.filter((e) => e.kind !== LogKind.BOOT).map((e) => [e.kind, e.id, e.v0, e.t0 - r.start]);
+    expect(shape(paged)).toEqual(shape(flat)); // same records, releases at the same offsets from the start
+    expect(paged.log.some((e) => e.kind === LogKind.FAULT)).toBe(false);
+  });
+
   it("vCPUs other than 0 write BOOT in their own ring and park", () => {
     const env = envFor([], 2);
     const r = runRtos(spec([task("a", { periodUs: 100, workUs: 5, priority: 1 })]), env, 300, {

@@ -32,7 +32,7 @@ describe("fault guest", () => {
   it("ept: one store beyond the partition's memory after afterUs, then the vCPU halts with interrupts off", () => {
     const s = bareMetalStand([]);
     const writes: { offset: number; value: number; tick: number }[] = [];
-    const probe: MmioDevice = { mmioRead: () => 0, mmioWrite: (offset, _size, value) => writes.push({ offset, value, tick: s.m.core.now() }) };
+    const probe: MmioDevice = { name: "probe", mmioRead: () => 0, mmioWrite: (offset, _size, value) => { writes.push({ offset, value, tick: s.m.core.now() }); } };
     s.m.mmio.map(FAULT_BEYOND_GPA, 0x1000, probe);
     const img = buildFaultGuest({ fault: "ept", afterUs: 25 }, s.env);
     boot(s, img);
@@ -59,7 +59,7 @@ describe("fault guest", () => {
   it("dma without an exclusive block device behaves as ept", () => {
     const s = bareMetalStand([{ name: "disk", type: "block", mode: "paravirtual" }]);
     let seen = 0;
-    s.m.mmio.map(FAULT_BEYOND_GPA, 0x1000, { mmioRead: () => 0, mmioWrite: () => { seen++; } });
+    s.m.mmio.map(FAULT_BEYOND_GPA, 0x1000, { name: "probe", mmioRead: () => 0, mmioWrite: () => { seen++; } });
     const img = buildFaultGuest({ fault: "dma", afterUs: 10 }, s.env);
     boot(s, img);
     s.m.run(us(s, 100));

@@ -6,12 +6,12 @@
  */
 import { Machine } from "../../../src/cpu/machine.ts";
 import { getProfile } from "../../../src/cpu/profiles/index.ts";
-import { type Asm, dword, eax, edx, lbl } from "../../../src/guests/asm/index.ts";
+import { Asm, cr0, cr3, cr4, dword, eax, edx, lbl } from "../../../src/guests/asm/index.ts";
 import type { GuestDevice, GuestEnv, GuestImage } from "../../../src/guests/guest-env.ts";
 import type { RtosSpec, RtosTaskSpec } from "../../../src/guests/rtos/config.ts";
 import { buildRtosKernel } from "../../../src/guests/rtos/kernel.ts";
 import {
-  BOOT_STACK_TOP, DEVICE_VECTOR_BASE, LOG_HEADER_BYTES, LOG_RECORD_BYTES, LogHeader, MULTIBOOT_BOOT_MAGIC,
+  BOOT_STACK_TOP, DEVICE_VECTOR_BASE, IDENTITY_PD_GPA, LOG_HEADER_BYTES, LOG_RECORD_BYTES, LogHeader, MULTIBOOT_BOOT_MAGIC,
 } from "../../../src/vmm/abi.ts";
 
 export const PROFILE = getProfile("skylake");
@@ -99,6 +99,8 @@ export interface Run {
 export function runRtos(s: RtosSpec, env: GuestEnv, durationUs: number, opts: {
   ioLatencyUs?: number;
   setup?: (m: Machine, image: GuestImage, start: number) => void;
+  /** Enter with identity 4 MiB pages (the abi.ts boot state on CPUs without unrestricted guest). */
+  paging?: boolean;
 } = {}): Run {
   const image = buildRtosKernel(s, env, standInDrivers(opts.ioLatencyUs ?? 0));
   const m = new Machine({ ramBytes: env.memoryBytes, cores: env.vcpus, profile: PROFILE });
@@ -109,6 +111,18 @@ export function runRtos(s: RtosSpec, env: GuestEnv, durationUs: number, opts: {
   c.regs[4] = BOOT_STACK_TOP; // ESP
   c.regs[6] = 0; // ESI = vCPU index
   const dv = new DataView(m.ram.buffer);
+  if (opts.paging) {
+    // The VMM's identity page directory (abi.ts IDENTITY_PD_GPA): 1024 4 MiB pages, P | RW | PS
+    // (SDM Vol. 3A 4.3, Table 4-4), switched on by a trampoline that then jumps to the entry.
+    for (let i = 0; i < 1024; i++) dv.setUint32(IDENTITY_PD_GPA + 4 * i, ((i << 22) | 0x83) >>> 0, true);
+    const t = new Asm({ bits: 32, origin: 0x7000 });
+    t.mov(eax, cr4).or(eax, 0x10).mov(cr4, eax);
+    t.mov(eax, IDENTITY_PD_GPA).mov(cr3, eax);
+    t.mov(eax, cr0).or(eax, 0x80000000).mov(cr0, eax);
+    t.mov(eax, MULTIBOOT_BOOT_MAGIC).jmp(image.entry);
+    m.ram.set(t.build().bytes, 0x7000);
+    c.eip = 0x7000;
+  }
   const startAt = image.symbols.rtos_start;
   let start = 0;
   for (let t = 0; start === 0 && t < usToTicks(MAX_BOOT_US); ) {
