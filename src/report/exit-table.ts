@@ -20,7 +20,7 @@
  * Leaves out: perf's other keys (`--key time`), the mmio / ioport event classes, `--vcpu N` filtering.
  */
 import type { ExitStats, PartitionResults } from "../scenario/results.ts";
-import { relStdErrPercent } from "./exit-stats.ts";
+import { relStdErrPercent } from "../sim/stats/exit-stats.ts";
 import { columnTable } from "./text-columns.ts";
 import { fixed, int, right } from "./printf.ts";
 

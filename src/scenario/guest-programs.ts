@@ -6,6 +6,10 @@
 import type { GuestEnv, GuestImage } from "../guests/guest-env.ts";
 import { loadMultiboot } from "../guests/image/multiboot-loader.ts";
 import type { GuestConfig } from "./config.ts";
+import { buildRtosGuest } from "../guests/programs/rtos.ts";
+import { buildGposLoadGuest } from "../guests/programs/gpos-load.ts";
+import { buildDspOffloadGuest } from "../guests/programs/dsp-offload.ts";
+import { buildFaultGuest } from "../guests/programs/fault-guest.ts";
 
 /** Reads a file named in a scenario (the CLI resolves it against the scenario's directory). */
 export type FileReader = (path: string) => Uint8Array;
@@ -14,8 +18,14 @@ export function buildGuestImage(guest: GuestConfig, env: GuestEnv, files: FileRe
   switch (guest.program) {
     case "image":
       return loadElfImage(files(guest.image), env, guest.cmdline);
-    default:
-      throw new RangeError(`program '${guest.program}' is not available yet`);
+    case "rtos":
+      return buildRtosGuest(guest, env);
+    case "gpos-load":
+      return buildGposLoadGuest(guest, env);
+    case "dsp-offload":
+      return buildDspOffloadGuest(guest, env);
+    case "fault":
+      return buildFaultGuest(guest, env);
   }
 }
 

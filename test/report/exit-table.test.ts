@@ -7,7 +7,7 @@
  * ("...") are one filler row that makes the totals the sample's (25898 samples, 68281638.61 us).
  */
 import { describe, expect, it } from "vitest";
-import type { ExitStatsWithSpread } from "../../src/report/exit-stats.ts";
+import type { ExitStatsWithSpread } from "../../src/sim/stats/exit-stats.ts";
 import { exitTable, sortBySamples } from "../../src/report/exit-table.ts";
 import type { ExitStats, PartitionResults } from "../../src/scenario/results.ts";
 import { fixture } from "./fixture.ts";

@@ -6,9 +6,9 @@
  * libm function decides a digit of the golden text).
  */
 import { Rng } from "../../src/sim/rng.ts";
-import type { ExitSample } from "../../src/report/exit-stats.ts";
-import { exitStatsFrom } from "../../src/report/exit-stats.ts";
-import { latencyStats } from "../../src/report/latency-stats.ts";
+import type { ExitSample } from "../../src/sim/stats/exit-stats.ts";
+import { exitStatsFrom } from "../../src/sim/stats/exit-stats.ts";
+import { latencyStats } from "../../src/sim/stats/latency-stats.ts";
 import type { CacheResults, RunResults } from "../../src/scenario/results.ts";
 
 export const ex = (totalCycles: number, transitionCycles: number, handlerCycles: number, cacheMissCycles: number): ExitSample => ({

@@ -6,11 +6,11 @@
  * percentiles at nearest rank within 3 significant digits, sums of the components, and the worst exit.
  */
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/sim/rng.ts";
-import { ExitAccumulator, exitStatsFrom, exitStatsFromColumns, relStdErrPercent, type ExitSample } from "../../src/report/exit-stats.ts";
-import type { ExitStats } from "../../src/scenario/results.ts";
-import { ex } from "./fixture.ts";
-import { nearestRank } from "./nearest-rank.ts";
+import { Rng } from "../../../src/sim/rng.ts";
+import { ExitAccumulator, exitStatsFrom, exitStatsFromColumns, relStdErrPercent, type ExitSample } from "../../../src/sim/stats/exit-stats.ts";
+import type { ExitStats } from "../../../src/scenario/results.ts";
+import { ex } from "../../report/fixture.ts";
+import { nearestRank } from "../../report/nearest-rank.ts";
 
 describe("exitStatsFrom", () => {
   it("counts, sums and takes exact min/mean/max of the exit -> entry cycles", () => {

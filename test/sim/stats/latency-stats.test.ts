@@ -7,9 +7,9 @@
  * the count).
  */
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/sim/rng.ts";
-import { LatencyAccumulator, latencyStats } from "../../src/report/latency-stats.ts";
-import { nearestRank } from "./nearest-rank.ts";
+import { Rng } from "../../../src/sim/rng.ts";
+import { LatencyAccumulator, latencyStats } from "../../../src/sim/stats/latency-stats.ts";
+import { nearestRank } from "../../report/nearest-rank.ts";
 
 function sampleSets(): number[][] {
   const rng = new Rng(3).fork("latency-stats");

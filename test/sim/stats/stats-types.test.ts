@@ -5,12 +5,12 @@
  * read from results.ts's text.
  */
 import { describe, expect, it } from "vitest";
-import type * as R from "../../src/scenario/results.ts";
-import type * as E from "../../src/report/exit-stats.ts";
-import type * as L from "../../src/report/latency-stats.ts";
-import { exitStatsFrom } from "../../src/report/exit-stats.ts";
-import { latencyStats } from "../../src/report/latency-stats.ts";
-import { resultsInterfaces } from "./results-ts-fields.ts";
+import type * as R from "../../../src/scenario/results.ts";
+import type * as E from "../../../src/sim/stats/exit-stats.ts";
+import type * as L from "../../../src/sim/stats/latency-stats.ts";
+import { exitStatsFrom } from "../../../src/sim/stats/exit-stats.ts";
+import { latencyStats } from "../../../src/sim/stats/latency-stats.ts";
+import { resultsInterfaces } from "../../report/results-ts-fields.ts";
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameLatency: Same<L.LatencyStats, R.LatencyStats> = true;
