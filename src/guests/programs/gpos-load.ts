@@ -1,7 +1,8 @@
 /**
  * gpos-load: the general-purpose partition's load (issue 6 "Guests"), on the mini kernel
  * (drivers/mini-kernel.ts). vCPU i runs cfg.vcpus[i % n] forever:
- * - cpu: an integer loop (IMUL, ADD, XOR, ROL on registers: no memory traffic), progress + 1 per 10000 rounds;
+ * - cpu: an integer loop (ADD, XOR, SUB on registers, a dependency chain: no memory traffic; these are the
+ *   interpreter's fastest instructions, so the load costs the host little), progress + 1 per 10000 rounds;
  * - thrash: walks a buffer of its own (bufferKiB) with strideBytes, a load per step or, with writes, a
  *   read-modify-write (ADD [m], r), progress + 1 per pass; the cache interference other partitions see;
  * - io: every intervalUs by the TSC (absolute deadlines, next = previous + interval; when it has fallen more
@@ -102,10 +103,10 @@ function emitWorkload(a: Asm, env: GuestEnv, w: GposWorkload, k: number, dev: nu
       a.label(L("outer"));
       a.mov(ecx, CPU_ROUNDS);
       a.label(L("loop"));
-      a.imul(eax, eax, 0x41c64e6d);
-      a.add(eax, 12345);
+      a.add(eax, edx);
       a.xor(edx, eax);
-      a.rol(edx, 5);
+      a.add(edx, 0x9e3779b9 | 0);
+      a.sub(eax, ecx);
       a.dec(ecx);
       a.jnz(L("loop"));
       a.inc(dword(esi, VcpuBlock.PROGRESS));
