@@ -5,12 +5,14 @@
  * VMM feeds the UART's 16-byte transmit FIFO whenever it is empty. Per-partition transcripts keep what
  * each partition wrote, for the report.
  *
- * Driving the UART (datasheet register tables; interrupt on THR empty): set up once at creation (8N1, the
- * divisor left as the UART's reset value, FIFOs enabled and reset, IER = ETBEI, MCR = OUT2 so INTR reaches
- * the PC's IRQ line). Sending: read LSR; if THRE, write up to 16 bytes to THR (backend.submit per burst),
- * then wait for the THRE interrupt, whose handler (backend.interrupt) reads IIR (which clears the THRE
- * source and so drops the line: the edge-triggered pin is re-armed) and sends the next burst, or marks the
- * transmitter idle. Each port access costs the profile's port I/O time (BackendHost.busAccess "portIo").
+ * Driving the UART (datasheet register tables; interrupt on THR empty), as Linux's 8250 driver does: set
+ * up once at creation (8N1, the divisor left as the UART's reset value, FIFOs enabled and reset,
+ * MCR = OUT2 so INTR reaches the PC's IRQ line, IER = 0: no interrupt while there is nothing to send).
+ * Sending: read LSR; if THRE, write up to 16 bytes to THR (backend.submit per burst). While bytes remain in
+ * the VMM's FIFO the THRE interrupt is enabled (IER = ETBEI); its handler (backend.interrupt) reads IIR,
+ * which clears the THRE source and drops the line (re-arming the edge-triggered pin), and sends the next
+ * burst; when the FIFO is empty the interrupt is disabled again (IER = 0). Each port access costs the
+ * profile's port I/O time (BackendHost.busAccess "portIo").
  * A FIFO beyond CONSOLE_BUFFER_BYTES drops further bytes (counted; the transcripts keep them).
  * No Intel SDM section applies. Leaves out: console input (RBR), flow control, line buffering.
  */
@@ -32,7 +34,8 @@ export class UartConsole {
   private buf = new Uint8Array(CONSOLE_BUFFER_BYTES);
   private head = 0;
   private count = 0;
-  private txIdle = true;
+  /** The THRE interrupt is enabled: a burst is on its way and the handler will send the next one. */
+  private waiting = false;
   physicalOps = 0;
   interrupts = 0;
   maxQueued = 0;
@@ -45,7 +48,7 @@ export class UartConsole {
     r.setupWrite(LCR, 0x03);
     r.setupWrite(FCR, 0x07);
     r.setupWrite(MCR, MCR_OUT2);
-    r.setupWrite(IER, IER_ETBEI);
+    r.setupWrite(IER, 0);
   }
 
   /** A partition's transcript starts (attach order fixes the report's order). */
@@ -68,7 +71,7 @@ export class UartConsole {
       this.count++;
     }
     if (this.count > this.maxQueued) this.maxQueued = this.count;
-    if (this.txIdle && this.count > 0) this.pump();
+    if (!this.waiting && this.count > 0) this.pump();
   }
 
   onInterrupt(): void {
@@ -77,8 +80,7 @@ export class UartConsole {
       this.host.charge("backend.interrupt");
       this.host.touchState(0, 16, false);
       this.regs.read(IIR);
-      if (this.count > 0) this.pump();
-      else this.txIdle = true;
+      this.pump();
     });
   }
 
@@ -92,22 +94,24 @@ export class UartConsole {
     return out;
   }
 
-  /** Fill the UART's transmit FIFO if it is empty. */
+  /** Fill the UART's transmit FIFO if it is empty; keep the THRE interrupt enabled while bytes remain. */
   private pump(): void {
-    if ((this.regs.read(LSR) & LSR_THRE) === 0) {
-      this.txIdle = false; // a THRE interrupt will come
-      return;
+    if (this.count > 0 && (this.regs.read(LSR) & LSR_THRE) !== 0) {
+      this.host.charge("backend.submit");
+      const n = Math.min(UART_FIFO_BYTES, this.count);
+      this.host.touchState(16, Math.min(n, 48), false);
+      for (let k = 0; k < n; k++) {
+        this.regs.write(THR, this.buf[this.head]);
+        this.head = (this.head + 1) % CONSOLE_BUFFER_BYTES;
+      }
+      this.count -= n;
+      this.bytesSent += n;
+      this.physicalOps++;
     }
-    this.host.charge("backend.submit");
-    const n = Math.min(UART_FIFO_BYTES, this.count);
-    this.host.touchState(16, Math.max(1, Math.min(n, 48)), false);
-    for (let k = 0; k < n; k++) {
-      this.regs.write(THR, this.buf[this.head]);
-      this.head = (this.head + 1) % CONSOLE_BUFFER_BYTES;
+    const want = this.count > 0;
+    if (want !== this.waiting) {
+      this.waiting = want;
+      this.regs.write(IER, want ? IER_ETBEI : 0);
     }
-    this.count -= n;
-    this.bytesSent += n;
-    this.physicalOps++;
-    this.txIdle = false;
   }
 }

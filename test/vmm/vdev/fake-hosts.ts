@@ -141,16 +141,18 @@ export class FakeVdevHost implements VdevHost {
   }
 }
 
-/** The VMM's edge-triggered pin: a rising edge calls the handler `delay` ticks later. */
+/** The VMM's edge-triggered pin: a rising edge calls the handler `delay` ticks later. Edges before the
+ * handler is connected are lost (the VMM routes the IOAPIC pin after createSharedDevice returns). */
 class EdgePin implements IrqLine {
   private level = false;
   edges = 0;
-  handler: () => void = () => {};
+  handler: (() => void) | null = null;
   constructor(private readonly clock: QueueClock, private readonly delay: number) {}
   set(level: boolean): void {
-    if (level && !this.level) {
+    if (level && !this.level && this.handler !== null) {
       this.edges++;
-      this.clock.at(this.clock.now() + this.delay, () => this.handler(), "test.service-irq");
+      const h = this.handler;
+      this.clock.at(this.clock.now() + this.delay, () => h(), "test.service-irq");
     }
     this.level = level;
   }
