@@ -63,7 +63,10 @@ export function emitData(a: Asm, k: KernelPlan): void {
   }
   a.align(4);
   a.label("rtos_vars_end");
-  // the bss: everything KernelPlan.bss lays out, not part of the image's bytes
+}
+
+/** The label `bss` on the next page: everything KernelPlan.bss lays out, not part of the image's bytes. */
+export function emitBssLabel(a: Asm): void {
   a.align(4096);
   a.label("bss");
 }

@@ -12,7 +12,7 @@ import { GUEST_IMAGE_GPA } from "../../vmm/abi.ts";
 import { emitLogLib } from "./log-ring.ts";
 import type { RtosSpec } from "./config.ts";
 import { emitBoot } from "./boot.ts";
-import { emitData, tcbField, varRef } from "./data.ts";
+import { emitBssLabel, emitData, tcbField, varRef } from "./data.ts";
 import { emitIdt } from "./idt.ts";
 import { emitDeviceIsrs } from "./isr.ts";
 import { type KernelPlan, LOG_BYTES, planKernel, TaskKind, Tcb } from "./layout.ts";
@@ -46,8 +46,12 @@ export function buildRtosKernel(spec: RtosSpec, env: GuestEnv, emitDrivers: Driv
   emitWorkLoop(a);
   emitCalibration(a, k);
   emitLogLib(a);
-  emitDrivers(a, env);
   emitData(a, k);
+  // The drivers' code and their variables on pages of their own, after the kernel's data (a store to a page
+  // that holds decoded code takes the model's self-modifying-code check).
+  a.align(4096);
+  emitDrivers(a, env);
+  emitBssLabel(a);
   const img = a.build();
   const bss = img.symbols.bss;
   if (bss + k.bss.end > env.memoryBytes) {
