@@ -42,20 +42,20 @@ export class VmmTurn {
     this.run(handler);
   }
 
+  /** End of the outermost turn: a deferred interrupt first (its completions join the batch), then one
+   * raise per partition. */
   private flush(): void {
-    for (;;) {
-      const raise = this.toRaise;
-      this.toRaise = [];
-      for (const h of raise) h.raise();
-      const irq = this.deferredIrq;
-      if (irq === null) return;
-      this.deferredIrq = null;
-      this.depth++;
-      try {
+    this.depth++;
+    try {
+      for (let irq = this.deferredIrq; irq !== null; irq = this.deferredIrq) {
+        this.deferredIrq = null;
         irq();
-      } finally {
-        this.depth--;
       }
+    } finally {
+      this.depth--;
     }
+    const raise = this.toRaise;
+    this.toRaise = [];
+    for (const h of raise) h.raise();
   }
 }

@@ -5,7 +5,8 @@
  * Partition p's guest RAM is host RAM [base, base + size); `fragmented` makes gpaToHpa refuse ranges that
  * cross a 4 KiB page (as with page colouring) so buffers go through the bounce path.
  * The physical device's interrupt line models the VMM's edge-triggered IOAPIC pin: a rising edge calls
- * onInterrupt() `irqDelay` ticks later (the service core taking the interrupt).
+ * onInterrupt() `irqDelay` ticks later (the service core taking the interrupt), or at once from inside the
+ * device access that raised it when irqDelay < 0 (to check that the backend defers a re-entrant interrupt).
  */
 import { EventQueue } from "../../../src/sim/event-queue.ts";
 import { QueueClock } from "../../../src/sim/clock.ts";
@@ -152,7 +153,9 @@ class EdgePin implements IrqLine {
     if (level && !this.level && this.handler !== null) {
       this.edges++;
       const h = this.handler;
-      this.clock.at(this.clock.now() + this.delay, () => h(), "test.service-irq");
+      this.level = level;
+      if (this.delay < 0) h(); // synchronous: the handler runs inside the device access that raised the line
+      else this.clock.at(this.clock.now() + this.delay, () => h(), "test.service-irq");
     }
     this.level = level;
   }

@@ -96,6 +96,26 @@ describe("shared rt-io: emulated (reference: the card's datasheet)", () => {
 });
 
 describe("shared rt-io: paravirtual (reference: the card's datasheet, abi.ts WAIT/ACK)", () => {
+  it("an interrupt raised synchronously by the VMM's own unmask is handled after the ACK, not inside it", () => {
+    // irqDelay < 0: the card's line rising inside the VMM's INT_ENABLE write calls onInterrupt at once.
+    const r = rig("rt-io", { periodUs: PERIOD_US }, { irqDelay: -1 });
+    const h = r.partition(0);
+    const view = r.shared.attach(h, "paravirtual");
+    const ring = new GuestRing(h, 0x4000, 8);
+    view.setupRing!(0x4000, 8);
+    const w1 = ring.post(PvOp.WAIT, 0, 0);
+    view.notify!();
+    r.run(250_000); // event 1 delivered; event 2 replaced it while masked
+    expect(ring.result(w1)).toBe(1);
+    const ack = ring.post(PvOp.ACK, 0, 0, 1); // stale: the unmask re-raises the line synchronously
+    const w2 = ring.post(PvOp.WAIT, 0, 0);
+    view.notify!();
+    expect([ring.status(ack), ring.status(w2), ring.result(w2)]).toEqual([PV_STATUS_OK, PV_STATUS_OK, 2]);
+    expect(ring.used).toBe(3);
+    expect(h.raises).toBe(2); // one per turn
+  });
+
+
   it("WAIT completes at each event with SEQ, TS and DATA; the guest's ACK reaches the card", () => {
     const r = rig("rt-io", { periodUs: PERIOD_US }, { irqDelay: IRQ_DELAY });
     const got: { seq: number; tsLo: number; tsHi: number; data: number }[] = [];
