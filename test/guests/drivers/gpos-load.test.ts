@@ -10,6 +10,8 @@ import { buildGposLoadGuest } from "../../../src/guests/programs/gpos-load.ts";
 import { STACK_BYTES, VcpuBlock } from "../../../src/guests/drivers/mini-kernel.ts";
 import { BlockDevice } from "../../../src/devices/block-device.ts";
 import { LogKind, PvOp } from "../../../src/vmm/abi.ts";
+import type { DspOffloadGuestConfig, GposLoadGuestConfig } from "../../../src/scenario/config.ts";
+import { buildDspOffloadGuest } from "../../../src/guests/programs/dsp-offload.ts";
 
 describe("gpos-load (bare metal, 2 cores)", () => {
   it("vCPU 0 thrashes, vCPU 1 reads the disk: per-vCPU rings, IO records only on vCPU 1, all completed", () => {
@@ -46,5 +48,14 @@ describe("gpos-load (bare metal, 2 cores)", () => {
     expect(new DataView(s.m.ram.buffer).getUint32(img.symbols.vcpu_blocks + VcpuBlock.PROGRESS, true)).toBeGreaterThan(10);
     expect(() => buildGposLoadGuest({ vcpus: [{ kind: "thrash", bufferKiB: 32 * 1024, strideBytes: 64, writes: false }] }, s.env)).toThrow(/KiB of guest memory/);
     expect(() => buildGposLoadGuest({ vcpus: [{ kind: "io", device: "nope", op: "read", bytes: 512, intervalUs: 10 }] }, s.env)).toThrow(/no device 'nope'/);
+  });
+
+  it("takes the scenario's config objects as they are (src/scenario/config.ts types, program field included)", () => {
+    const s = bareMetalStand([{ name: "acc", type: "dsp" }], { cores: 1 });
+    const g: GposLoadGuestConfig = { program: "gpos-load", vcpus: [{ kind: "cpu" }] };
+    const d: DspOffloadGuestConfig = { program: "dsp-offload", device: "acc", jobBytes: 64, intervalUs: 10, op: "sum" };
+    expect(buildGposLoadGuest(g, s.env).entry).toBe(0x100000);
+    expect(buildDspOffloadGuest(d, s.env).symbols.dsp_desc).toBeGreaterThan(0x100000);
+    expect(() => buildDspOffloadGuest({ ...d, device: "nope" }, s.env)).toThrow(/no device 'nope'/);
   });
 });
