@@ -6,8 +6,9 @@
  * record through log_write, release), and register-access helpers.
  *
  * Register accesses are single 32-bit MOVs with a ModRM memory operand (8B /r, 89 /r, C7 /0), never the
- * accumulator's moffs forms A1/A3 (SDM Vol. 2B MOV): the VMM's MMIO emulation decodes only the former,
- * so the helpers refuse EAX with an absolute address. Atomicity follows SDM Vol. 3A 8.1.2.1 (XCHG with
+ * accumulator's moffs forms A1/A3 (SDM Vol. 2B MOV), the forms the guest<->VMM contract promises for
+ * emulated MMIO (vmm/mmio-decode.ts happens to take A0-A3 too); the helpers refuse EAX with an absolute
+ * address, which the assembler would encode as moffs. Atomicity follows SDM Vol. 3A 8.1.2.1 (XCHG with
  * memory is locked) and 8.2 (stores are seen in program order, so a record or slot written before its
  * flag is complete when the flag is seen).
  * Leaves out: more than one operation in flight per device, timeouts.
