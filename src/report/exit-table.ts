@@ -15,7 +15,7 @@
  * Deviations from perf: the name column widens past 20 for longer reason names (VMX_PREEMPTION_TIMER_EXPIRED;
  * perf 6.x also sizes it to its longest name, decode_str_len); equal sample counts are ordered by reason
  * number (perf's order for ties follows its hash table); the first line names the partition instead of
- * "all VMs"; `( +-    n/a )` when the ExitStats carries no stddevCycles (exit-stats.ts).
+ * "all VMs"; `( +-    n/a )` when the ExitStats carries no stddevCycles (src/sim/stats/exit-stats.ts).
  *
  * Leaves out: perf's other keys (`--key time`), the mmio / ioport event classes, `--vcpu N` filtering.
  */

@@ -48,7 +48,7 @@ describe("toJson / fromJson", () => {
     expect(keys(j)).toEqual(["resultsVersion", ...fields.get("RunResults")!]);
     const p = j.partitions[1];
     expect(keys(p)).toEqual(fields.get("PartitionResults"));
-    // stddevCycles is ours (exit-stats.ts), after meanCycles, until results.ts declares it
+    // stddevCycles comes from src/sim/stats/exit-stats.ts, after meanCycles, until results.ts declares it
     expect(keys(p.exits[0]).filter((k) => k !== "stddevCycles")).toEqual(fields.get("ExitStats"));
     expect(keys(p.exits[0]).indexOf("stddevCycles")).toBe(keys(p.exits[0]).indexOf("meanCycles") + 1);
     expect(keys(p.exits[0].components)).toEqual(fields.get("ExitComponents"));
