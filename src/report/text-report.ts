@@ -2,7 +2,8 @@
  * The text report `vmxsim run` prints (issue 6 "Scenarios and the CLI"): a header (scenario, profile and
  * core clock, seed, simulated time, quantum), the partitions, the perf-kvm-stat-style VM-exit table of each
  * partition (exit-table.ts), interrupt latency, cyclictest-style wake-up latency with an optional `-h`
- * histogram (latency-table.ts), tasks, I/O, caches, the physical devices' own reports and the
+ * histogram (latency-table.ts), tasks, I/O, caches, the physical devices' own reports (lists longer than
+ * eight summarised as count and range; the JSON has them whole) and the
  * health-monitor events. Pure: the same RunResults give the same text, ending with a newline.
  *
  * Leaves out: colours, terminal width adaptation, HTML/SVG (a separate report).
@@ -57,8 +58,32 @@ function partitionLines(r: RunResults): string[] {
   );
 }
 
+/** Longest array a device report shows in full; longer ones (per-event tick lists) are summarised. */
+const MAX_LISTED = 8;
+
+/** JSON-like, but an array longer than MAX_LISTED prints as `[N values, min..max]` (the JSON has them all). */
+function compact(v: unknown): string {
+  if (Array.isArray(v)) {
+    if (v.length > MAX_LISTED) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const x of v) {
+        if (typeof x !== "number") return `[${v.length} items]`;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      return `[${v.length} values, ${lo}..${hi}]`; // a loop: spreading 10^6 values into Math.min overflows the stack
+    }
+    return "[" + v.map(compact).join(",") + "]";
+  }
+  if (v !== null && typeof v === "object") {
+    return "{" + Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${compact(x)}`).join(",") + "}";
+  }
+  return JSON.stringify(v) ?? String(v);
+}
+
 function reportValue(v: unknown): string {
-  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v);
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : compact(v);
 }
 
 function deviceLines(devices: readonly PhysicalDeviceResults[]): string[] {

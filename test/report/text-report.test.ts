@@ -51,6 +51,16 @@ describe("formatReport", () => {
     expect(formatReport(fixture())).toMatch(/12\.345678 +dsp +3 +triple-fault +restart +EIP=00101234/);
   });
 
+  it("prints device reports as key=value, long lists summarised (the JSON keeps them whole)", () => {
+    const r = fixture();
+    r.devices[0].report = { events: 12, latencyTicks: [10515, 9224, 9000, 9100, 9200, 9300, 9400, 9500, 12000], last: [1, 2], nested: { a: "x", list: [3, 1, 2, 4, 5, 6, 7, 8, 9] } };
+    expect(formatReport(r)).toContain(
+      'rtio0 (rt-io, exclusive:rt0): events=12 latencyTicks=[9 values, 9000..12000] last=[1,2] nested={"a":"x","list":[9 values, 1..9]}\n',
+    );
+    r.devices[0].report = { big: Array.from({ length: 1_000_000 }, (_, i) => i % 777), mixed: [1, "a", 2, 3, 4, 5, 6, 7, 8] };
+    expect(formatReport(r)).toContain("rtio0 (rt-io, exclusive:rt0): big=[1000000 values, 0..776] mixed=[9 items]\n");
+  });
+
   it("is deterministic", () => {
     expect(formatReport(fixture(), OPTS)).toBe(formatReport(fixture(), OPTS));
   });
