@@ -51,6 +51,8 @@ export const PI_NOTIFY_VECTOR = 0xf2;
 export const KICK_VECTOR = 0xf3;
 export const PASSTHROUGH_VECTOR_BASE = 0x50;
 export const SHARED_VECTOR_BASE = 0x80;
+/** Name of the VMM's idle partition on a service core that runs no partition. */
+export const SERVICE_PARTITION = "(vmm-service)";
 
 /** Host-physical layout of the VMM's fixed pages (the rest of its memory is allocated). */
 const GDT = 0x1000, HOST_PD = 0x2000, TSS = 0x3000, STUB = 0x4000, FIRST_FREE = 0x10000;
@@ -407,8 +409,32 @@ export class Vmm {
     }
     // The host's exit landing pad (never reached: exits stop the core for this VMM): HLT; JMP $-1.
     this.machine.ram.set([0xf4, 0xeb, 0xfd], STUB);
+    this.addServicePartition();
     for (const v of this.vcpus) this.bootVcpu(v);
   }
+
+  /**
+   * A service core that runs no partition still has to take the shared devices' interrupts: the VMM gives
+   * it an idle vCPU of its own (a guest that only halts, with external-interrupt exiting), so every such
+   * interrupt is a VM exit handled here, on a core no partition runs on (a dedicated I/O core, as a
+   * service VM's core would be). Its exits are recorded in the partition SERVICE_PARTITION.
+   */
+  private addServicePartition(): void {
+    const needed = [...this.vectorRoutes.values()].some((r) => r.kind === "shared");
+    if (!needed || this.vcpuOfCore[this.serviceCore] !== null) return;
+    this.booted = false;
+    const p = this.addPartition({
+      name: SERVICE_PARTITION, cores: [this.serviceCore], memoryBytes: 2 * 1024 * 1024, hostBase: null, clos: this.vmmClos,
+      colours: null, irqDelivery: "posted", onFault: "log",
+    });
+    this.booted = true;
+    this.service = p;
+    // GUEST_IMAGE_GPA: STI; HLT; JMP $-1.
+    this.loadImage(p, { bytes: new Uint8Array([0xfb, 0xf4, 0xeb, 0xfd]), loadGpa: 0x100000, entry: 0x100000, cmdline: "" }, null, 0);
+  }
+
+  /** The VMM's own idle partition on the service core, when it has one. */
+  service: Partition | null = null;
 
   private bootVcpu(v: Vcpu): void {
     const c = v.core;
