@@ -333,9 +333,10 @@ export class Vmm {
         return r;
       },
       writeGuest: (gpa, data) => {
-        const ok = p.write(gpa, data);
-        if (ok) this.touchGuest(p, gpa, data.length, true);
-        return ok;
+        if (p.hpa(gpa) === null || (data.length > 0 && p.hpa(gpa + data.length - 1) === null)) return false;
+        this.touchGuest(p, gpa, data.length, true);
+        this.guestStore(p, () => p.write(gpa, data.slice()));
+        return true;
       },
       read32: (gpa) => {
         const r = p.read32(gpa);
@@ -343,14 +344,31 @@ export class Vmm {
         return r;
       },
       write32: (gpa, value) => {
-        const ok = p.write32(gpa, value);
-        if (ok) this.touchGuest(p, gpa, 4, true);
-        return ok;
+        if (p.hpa(gpa) === null || p.hpa(gpa + 3) === null) return false;
+        this.touchGuest(p, gpa, 4, true);
+        this.guestStore(p, () => p.write32(gpa, value));
+        return true;
       },
       gpaToHpa: (gpa, bytes) => p.contiguousHpa(gpa, bytes),
       raise: () => deliverToPartition(this, p, d.vector, d.index),
       fault: (kind, detail) => this.health.report(p, p.vcpus[0], kind, `${d.name}: ${detail}`, false),
     };
+  }
+
+  /**
+   * A store of the VMM into a partition's memory. Cores take turns within a machine window, so a store made
+   * on another core would be visible to the partition's vCPUs before the tick it is made at, when their turn
+   * comes later in the window; it is made at its tick instead (an event at now, which ends the window there:
+   * shared/DESIGN.md §4), in order with the VMM's other stores. On the partition's own core (or outside a VMM
+   * turn) it is made at once.
+   */
+  private guestStore(p: Partition, store: () => void): void {
+    const c = this.current;
+    if (c === null || p.vcpus.some((v) => v.core === c)) {
+      store();
+      return;
+    }
+    this.machine.clock.at(c.cycles, () => store(), "vmm.guest-store");
   }
 
   /** A block of VMM state of `bytes` (pages in the VMM's colours); returns how to touch it. */
