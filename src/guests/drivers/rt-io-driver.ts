@@ -6,10 +6,12 @@
  * the device). Ops through submit: ACTUATE (EDX = value) and ACK (EDX = SEQ); both complete at once.
  *
  * Register mode: init sets INT_ENABLE.PENDING and CTRL.ENABLE (the event source starts). irq reads SEQ,
- * TS_LO, TS_HI and then writes ACK = SEQ (TS is read before the ACK: after it a new event may replace the
- * current one without an overrun). Four register accesses per event, each a VM exit when emulated. An
- * interrupt whose SEQ equals the last one handled is spurious (no record, 0 releases). With overrun =
- * "replace" an event arriving between the SEQ and TS reads can pair one event's SEQ with the next one's TS.
+ * writes ACK = SEQ at once (the card's acknowledge latency, the outside probe, then differs from the ISR's
+ * entry by one register read and one write), then reads TS_LO and TS_HI: four register accesses per
+ * event, each a VM exit when emulated. TS stays the acknowledged event's until the next event arrives, so
+ * an event arriving within the two TS reads after the ACK (or, with overrun = "replace", between the SEQ
+ * read and the ACK) pairs one event's SEQ with the next one's TS; the event source's periods make that a
+ * corner case. An interrupt whose SEQ equals the last one handled is spurious (no record, 0 releases).
  * Paravirtual: init posts a WAIT; the VMM completes it at the next event (RESULT = SEQ, ARG0/ARG1 = TS) and
  * raises the vector; irq finds the completed WAIT, logs it, posts an ACK (ARG0 = SEQ) and a new WAIT
  * (ACK first, so a VMM that completes in order never holds the ACK behind the WAIT) and rings once. A
@@ -137,11 +139,11 @@ export function emitRtIoDriver(c: DriverCtx): void {
   a.je(c.l("irq.spurious"));
   a.mov(c.v("last_seq"), ecx);
   a.mov(dword(lbl(rec, LogRecord.V0)), ecx);
+  c.wr(RT_IO_REG.ACK, ecx);
   c.rd(edx, RT_IO_REG.TS_LO);
   a.mov(dword(lbl(rec, LogRecord.T1)), edx);
   c.rd(edx, RT_IO_REG.TS_HI);
   a.mov(dword(lbl(rec, LogRecord.T1 + 4)), edx);
-  c.wr(RT_IO_REG.ACK, ecx);
   logIrq();
   a.mov(eax, 1);
   a.ret();

@@ -44,7 +44,11 @@ describe("rt-io driver, register mode (bare metal)", () => {
       const eventTick = Math.ceil((r.t1 * hz) / 1e9) - 1; // TS = floor(tick * 1e9 / hz)
       expect(r.t0).toBeGreaterThan(eventTick);
       expect(r.t0 - eventTick).toBeLessThan(rep.latencyTicks[k]); // the ISR starts before the ACK lands
-      expect(rep.latencyTicks[k]).toBeLessThan(us(s, 5));
+      // ... and the ACK follows the ISR's entry by the SEQ read (the profile's 850 ns MMIO read) plus the
+      // few instructions around it, not by the TS reads.
+      const ackAfterIsr = rep.latencyTicks[k] - (r.t0 - eventTick);
+      expect(ackAfterIsr).toBeGreaterThanOrEqual(us(s, 0.85));
+      expect(ackAfterIsr).toBeLessThan(us(s, 0.85 + 0.3));
     });
   });
 });
