@@ -265,7 +265,9 @@ function buildProgram(): Command {
         bar?.stop();
       }
       const seconds = (performance.now() - t0) / 1000;
-      process.stdout.write(formatReport(results, { histogramUs: flags.histogram }));
+      const threads = Object.fromEntries(config.partitions.flatMap((p) =>
+        p.guest.program === "rtos" && p.guest.cyclictest !== null ? [[p.name, { priority: p.guest.cyclictest.priority, intervalUs: p.guest.cyclictest.intervalUs }]] : []));
+      process.stdout.write(formatReport(results, { histogramUs: flags.histogram, wakeup: { threads } }));
       if (flags.json !== undefined) writeFileAtomic(flags.json, new TextEncoder().encode(toJson(results)));
       note(`${config.name}: ${(results.simulatedNs / 1e6).toFixed(3)} ms simulated in ${seconds.toFixed(2)} s host time${flags.json ? `; results in ${flags.json}` : ""}`);
     });

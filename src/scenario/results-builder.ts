@@ -51,7 +51,7 @@ export function assembleResults(b: BuiltScenario, logs: LogEntry[][], dropped: n
       return {
         name: d.name, type: d.type, mode: d.mode, ops: io.length,
         meanLatencyNs: st?.meanNs ?? 0, p99LatencyNs: st?.p99Ns ?? 0, maxLatencyNs: st?.maxNs ?? 0,
-        exitsPerOp: io.length ? round3(exitsFor / io.length) : exitsFor,
+        exitsPerOp: io.length ? round3(exitsFor / io.length) : 0,
         irqLatency: devIrq.length ? latencyStats(devIrq) : null,
       };
     });
