@@ -34,9 +34,11 @@
  * Paravirtual devices: a ring per device in guest memory, given with HC_PV_SETUP; the doorbell is
  * HC_PV_NOTIFY; completions raise the device's guest vector (an injected virtual interrupt). Layout below
  * (PV_*). The guest fills the request slot at avail % entries, then increments avail, then rings the
- * doorbell (it may batch several requests per doorbell). The VMM completes requests in the order it took
- * them: it writes the slot's STATUS and RESULT (and the op's outputs), then increments used, then raises
- * the vector. A slot is the guest's again once used has passed it.
+ * doorbell (it may batch several requests per doorbell). The VMM may complete requests out of order (a
+ * nic RX or rt-io WAIT waits for traffic while later requests finish): it writes the slot's outputs, RESULT
+ * and STATUS, then advances USED over the completed prefix, then raises the vector. A driver waits on its
+ * slot's STATUS; a slot is the guest's again once USED has passed it. A waiting request that would hold
+ * back more than half the ring is handed back with PV_STATUS_ERROR | PvError.DEVICE << 8 (re-post it).
  */
 
 // ---- boot ----
