@@ -3,8 +3,8 @@
  * CPU profile, caches (CAT masks) and board (IOAPIC, MSI), the embedded VMM with its partitions, the
  * physical devices (created from the device catalog) given to partitions exclusively or shared through the
  * VMM's device models, and each partition's guest image built for it (or loaded from a Multiboot ELF).
- * Placement defaults (README "Scenario files"): cards at FEB00000H + 4 KiB x n with IOAPIC pins 16 + n,
- * UARTs at 3F8H, 2F8H, 3E8H, 2E8H with pins 4, 3, 5, 6; a device's guest window is at its host address.
+ * Placement is the validator's (scenario-validate.ts deviceResources; README "Scenario files"); a device's
+ * guest window is at its host address.
  * The scenario was validated before (scenario-validate.ts); what can still fail here is reported as a
  * ConfigError-like RangeError naming the object.
  */
@@ -23,12 +23,9 @@ import { createSharedDevice, sharedDeviceMemoryBytes, type SharedDevice } from "
 import type { GuestDevice, GuestEnv, GuestImage } from "../guests/guest-env.ts";
 import type { DeviceConfig, PartitionConfig, ScenarioConfig } from "./config.ts";
 import { buildGuestImage, type FileReader } from "./guest-programs.ts";
+import { deviceResources } from "./scenario-validate.ts";
+import { IOAPIC_BASE } from "./pc-platform.ts";
 
-export const IOAPIC_BASE = 0xfec00000;
-export const CARD_MMIO_BASE = 0xfeb00000;
-export const CARD_FIRST_PIN = 16;
-export const UART_PORTS = [0x3f8, 0x2f8, 0x3e8, 0x2e8];
-export const UART_PINS = [4, 3, 5, 6];
 const CARD_WINDOW_BYTES = 4096;
 const UART_PORT_COUNT = 8;
 
@@ -62,19 +59,6 @@ export interface BuiltScenario {
 /** The catalog kind of a scenario device type. */
 function catalogKind(type: DeviceConfig["type"]): string {
   return type === "uart" ? "uart16550" : type;
-}
-
-/** Resolve the default placement of every device (validation uses the same rule). */
-export function placeDevices(devices: readonly DeviceConfig[]): { mmioBase: number | null; port: number | null; pin: number }[] {
-  let card = 0, uart = 0;
-  return devices.map((d) => {
-    if (d.type === "uart") {
-      const k = uart++;
-      return { mmioBase: null, port: d.port ?? UART_PORTS[k % UART_PORTS.length], pin: d.irq ?? UART_PINS[k % UART_PINS.length] };
-    }
-    const k = card++;
-    return { mmioBase: d.mmioBase ?? CARD_MMIO_BASE + CARD_WINDOW_BYTES * k, port: null, pin: d.irq ?? CARD_FIRST_PIN + k };
-  });
 }
 
 export function buildScenario(cfg: ScenarioConfig, files: FileReader): BuiltScenario {
@@ -118,9 +102,12 @@ export function buildScenario(cfg: ScenarioConfig, files: FileReader): BuiltScen
 
   // Physical devices: exclusive ones wired to their partition (IOMMU DMA, remapped interrupts), shared ones
   // to the VMM (machine DMA, IOAPIC pin routed to the service core).
-  const placement = placeDevices(cfg.devices);
+  // Placement: the validator's rule (explicit, else the defaults), so what was checked is what is built.
+  const placement = deviceResources(cfg);
   const placed: PlacedDevice[] = cfg.devices.map((d, n) => {
-    const where = placement[n];
+    const res = placement[n];
+    if (res.irq === null) throw new RangeError(`devices[${n}] '${d.name}': no IOAPIC pin`);
+    const where = { mmioBase: res.mmio?.base ?? null, port: res.ports?.base ?? null, pin: res.irq };
     const users = cfg.partitions.flatMap((pc, pi) => pc.devices.map((pd, di) => ({ pc, pi, pd, di })).filter((u) => u.pd.device === d.name));
     const excl = users.find((u) => u.pd.mode === "exclusive");
     const rng = new Rng(cfg.seed, `device.${d.name}`);

@@ -140,7 +140,7 @@ export interface DeviceResources {
  * bases 3F8H, 2F8H, 3E8H, 2E8H (PC_COM_PORTS) on pins 4, 3, 5, 6 (COM1/COM2's ISA IRQs; COM3/COM4 get
  * pins of their own rather than sharing 4 and 3 as on the PC/AT, since pins here are not shared), the
  * k-th card at CARD_BAR_BASE + 4 KiB x k on pin CARD_FIRST_PIN + k, as pc-platform.ts places the cards.
- * The build must place devices by the same rule (build.ts placeDevices).
+ * The build places devices with this same function (build.ts).
  */
 export function deviceResources(s: ScenarioConfig): DeviceResources[] {
   let uarts = 0, cards = 0;
