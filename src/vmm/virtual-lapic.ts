@@ -14,7 +14,8 @@ import type { Vcpu } from "./vcpu.ts";
 import { deliverToPartition } from "./interrupts.ts";
 
 const LVT_TIMER = 0x320, TMICT = 0x380, TDCR = 0x3e0, ICR_LO = 0x300, ICR_HI = 0x310;
-const MODE_ONE_SHOT = 0, MODE_PERIODIC = 1, MODE_TSC_DEADLINE = 2;
+/** LVT timer modes (SDM Figure 10-8); 0 is one-shot. */
+const MODE_PERIODIC = 1, MODE_TSC_DEADLINE = 2;
 const MASKED = 1 << 16;
 
 function vapic32(vmm: Vmm, v: Vcpu, offset: number): number {
@@ -96,4 +97,3 @@ export function timerExpired(vmm: Vmm, v: Vcpu): void {
   if ((lvt & MASKED) === 0) vmm.injectLocal(v, lvt & 0xff, null);
 }
 
-export { MODE_ONE_SHOT };

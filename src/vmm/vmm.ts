@@ -30,9 +30,9 @@ import type { IoApic } from "../devices/io-apic.ts";
 import type { MsiSink, IrqLine } from "../devices/irq-line.ts";
 import type { DmaPort } from "../devices/dma.ts";
 import { msiAddress, msiData } from "../devices/msi.ts";
-import { writeControls, writeFlatGuest, writeHostState } from "./vmcs-setup.ts";
+import { postInterrupt } from "../cpu/vmx/posted-interrupts.ts";
 import { HostMemory, PAGE } from "./host-memory.ts";
-import { EptBuilder, EPT_RWX, EPT_READ, EPT_WRITE, MEMTYPE_UC } from "./ept-builder.ts";
+import { EptBuilder, EPT_READ, EPT_WRITE, MEMTYPE_UC } from "./ept-builder.ts";
 import { Partition, type FaultAction, type IrqDeliveryMode, type PartitionDevice, type GuestImageSpec } from "./partition.ts";
 import { Vcpu } from "./vcpu.ts";
 import { ExitRecorder } from "./exit-recorder.ts";
@@ -42,7 +42,8 @@ import { prepareEntry, injectLocal, deliverToPartition } from "./interrupts.ts";
 import { HealthMonitor, type HealthEvent } from "./health-monitor.ts";
 import { StaticPinning, type VcpuScheduler } from "./sched/scheduler.ts";
 import { IommuDma } from "./iommu.ts";
-import { MULTIBOOT_BOOT_MAGIC, MULTIBOOT_INFO_GPA, BOOT_STACK_TOP, IDENTITY_PD_GPA, GUEST_APIC_GPA } from "./abi.ts";
+import { GUEST_APIC_GPA } from "./abi.ts";
+import { launchVcpu, resetGuestState, writeGuestImage, writeHostTables } from "./vmm-boot.ts";
 import type { VirtualDevice, VdevHost } from "./vdev/vdev.ts";
 import { BACKEND_STATE_BYTES, VDEV_STATE_BYTES, type BackendHost, type BackendMemory } from "./vdev/backend-host.ts";
 
@@ -54,8 +55,8 @@ export const SHARED_VECTOR_BASE = 0x80;
 /** Name of the VMM's idle partition on a service core that runs no partition. */
 export const SERVICE_PARTITION = "(vmm-service)";
 
-/** Host-physical layout of the VMM's fixed pages (the rest of its memory is allocated). */
-const GDT = 0x1000, HOST_PD = 0x2000, TSS = 0x3000, STUB = 0x4000, FIRST_FREE = 0x10000;
+/** The VMM's fixed pages (host tables, vmm-boot.ts) lie below this; the rest of its memory is allocated. */
+const FIRST_FREE = 0x10000;
 
 export interface VmmOptions {
   costs?: Partial<VmmCosts>;
@@ -121,8 +122,14 @@ export class Vmm {
   private booted = false;
   readonly unrestrictedGuest: boolean;
   readonly postedInterrupts: boolean;
+  private readonly ramView: DataView;
+  private readonly ramWords: { read32(pa: number): number; write32(pa: number, v: number): void };
 
   constructor(readonly machine: Machine, readonly opts: VmmOptions) {
+    const ram = machine.ram;
+    const view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
+    this.ramView = view;
+    this.ramWords = { read32: (pa) => view.getUint32(pa, true), write32: (pa, v) => view.setUint32(pa, v >>> 0, true) };
     this.costs = { ...DEFAULT_VMM_COSTS, ...(opts.costs ?? {}) } as VmmCosts;
     this.serviceCore = opts.serviceCore ?? 0;
     this.scheduler = opts.scheduler ?? new StaticPinning();
@@ -256,14 +263,9 @@ export class Vmm {
 
   /** Set the PIR bit and ON of `v`'s descriptor; true if the notification must be sent (ON was clear). */
   postTo(v: Vcpu, vector: number): boolean {
-    const dv = this.dv();
-    const word = v.pid + (vector >>> 5) * 4;
-    dv.setUint32(word, (dv.getUint32(word, true) | (1 << (vector & 31))) >>> 0, true);
-    const on = dv.getUint32(v.pid + 32, true);
-    if ((on & 1) !== 0) return false;
-    dv.setUint32(v.pid + 32, (on | 1) >>> 0, true);
-    return true;
+    return postInterrupt(this.physMem(), v.pid, vector);
   }
+
 
   /** A fixed, edge-triggered interrupt message with `vector` to the local APIC of `coreId`. */
   sendVector(coreId: number, vector: number): void {
@@ -392,21 +394,14 @@ export class Vmm {
     this.writeImage(p);
   }
 
+  /** Write the partition's image and the Multiboot information into its memory (boot and restart). */
   writeImage(p: Partition): void {
-    const img = p.image!;
-    if (!p.write(img.loadGpa, img.bytes)) {
-      throw new RangeError(`partition ${p.name}: image of ${img.bytes.length} bytes at ${img.loadGpa} does not fit its ${p.memoryBytes} bytes`);
-    }
-    // Multiboot information (Multiboot 0.6.96 §3.3): flags mem (bit 0) and cmdline (bit 2).
-    const info = MULTIBOOT_INFO_GPA;
-    p.write32(info, 1 | 4);
-    p.write32(info + 4, 640);
-    p.write32(info + 8, Math.floor((p.memoryBytes - 0x100000) / 1024));
-    p.write32(info + 16, info + 0x100);
-    p.write(info + 0x100, new TextEncoder().encode(`${img.cmdline}\0`));
-    if (!this.unrestrictedGuest) {
-      for (let k = 0; k < 1024; k++) p.write32(IDENTITY_PD_GPA + 4 * k, ((k << 22) | 0x87) >>> 0);
-    }
+    writeGuestImage(p, this.unrestrictedGuest);
+  }
+
+  /** The guest's boot state in its VMCS, its virtual APIC cleared (boot and restart). */
+  resetGuest(v: Vcpu): void {
+    resetGuestState(this, v);
   }
 
   // ---- boot ----
@@ -414,21 +409,9 @@ export class Vmm {
   boot(): void {
     if (this.booted) throw new Error("VMM: already booted");
     this.booted = true;
-    const dv = this.dv();
-    // Host GDT: null, 08H flat code, 10H flat data, then one busy 32-bit TSS per core at 18H + 8 * core.
-    dv.setUint32(GDT + 8, 0x0000ffff, true); dv.setUint32(GDT + 12, 0x00cf9a00, true);
-    dv.setUint32(GDT + 16, 0x0000ffff, true); dv.setUint32(GDT + 20, 0x00cf9200, true);
-    const cores = this.machine.cores;
-    for (let id = 0; id < cores.length; id++) {
-      const tss = TSS + 0x80 * id;
-      const d = GDT + 24 + 8 * id;
-      dv.setUint32(d, ((tss & 0xffff) << 16) | 0x67, true);
-      dv.setUint32(d + 4, (tss & 0xff000000) | ((tss >>> 16) & 0xff) | 0x8b00, true);
-    }
-    // The host's exit landing pad (never reached: exits stop the core for this VMM): HLT; JMP $-1.
-    this.machine.ram.set([0xf4, 0xeb, 0xfd], STUB);
+    writeHostTables(this.machine);
     this.addServicePartition();
-    for (const v of this.vcpus) this.bootVcpu(v);
+    for (const v of this.vcpus) launchVcpu(this, v, this.vmmPage());
   }
 
   /**
@@ -453,84 +436,6 @@ export class Vmm {
 
   /** The VMM's own idle partition on the service core, when it has one. */
   service: Partition | null = null;
-
-  private bootVcpu(v: Vcpu): void {
-    const c = v.core;
-    const api = v.api;
-    const id = c.id;
-    c.resetToFlat32(STUB);
-    c.gdtBase = GDT;
-    c.gdtLimit = 24 + 8 * this.machine.cores.length - 1;
-    c.trSel = 0x18 + 8 * id;
-    c.trBase = TSS + 0x80 * id;
-    c.trLimit = 0x67;
-    this.machine.lapics[id]?.writeRegister(0xf0, 0x1ff); // software-enable the physical local APIC
-    api.prepare(HOST_PD);
-    const vmxon = this.vmmPage();
-    api.initRegion(vmxon);
-    check(api.vmxon(vmxon), "VMXON", v);
-    api.initRegion(v.vmcs);
-    check(api.vmclear(v.vmcs), "VMCLEAR", v);
-    check(api.vmptrld(v.vmcs), "VMPTRLD", v);
-    const p = v.partition;
-    const posted = p.irqDelivery === "posted" && this.postedInterrupts;
-    writeControls(api, {
-      pin: 1 | (1 << 6) | (posted ? 1 << 7 : 0), // external-interrupt exiting, preemption timer, posted interrupts
-      proc: (1 << 21) | (1 << 25) | (1 << 28), // TPR shadow, I/O bitmaps, MSR bitmaps
-      proc2: 1 | 2 | (1 << 5) | (this.unrestrictedGuest ? 1 << 7 : 0) | (1 << 8) | (1 << 9),
-      exit: 1 << 15, // acknowledge interrupt on exit
-    });
-    const w = (f: number, value: number) => check(api.vmwrite(f, value), `VMWRITE ${f.toString(16)}`, v);
-    w(F.IO_BITMAP_A, p.ioBitmapA);
-    w(F.IO_BITMAP_B, p.ioBitmapB);
-    w(F.MSR_BITMAPS, p.msrBitmap);
-    w(F.EPT_POINTER, p.ept.eptp);
-    w(F.VPID, v.vpid);
-    w(F.VIRTUAL_APIC_ADDRESS, v.vapic);
-    w(F.APIC_ACCESS_ADDRESS, this.apicAccessPage);
-    if (posted) {
-      w(F.POSTED_INTERRUPT_NOTIFICATION_VECTOR, PI_NOTIFY_VECTOR);
-      w(F.POSTED_INTERRUPT_DESCRIPTOR_ADDRESS, v.pid);
-    }
-    w(F.CR4_GUEST_HOST_MASK, 1 << 13); // the guest does not see CR4.VMXE
-    writeHostState(api, STUB, c.trBase); // no host stack is used: exits stop the core for this VMM
-    this.resetGuest(v);
-    const st = api.vmlaunch();
-    if (!st.ok) {
-      const f = c.vmx!.lastEntryFailure;
-      throw new SimulationError(`VMM: VMLAUNCH of ${v.name} failed: ${JSON.stringify(st)}${f ? ` (${f.rule}, SDM ${f.section})` : ""}`, { core: id, eip: c.eip, dump: c.dump() });
-    }
-  }
-
-  /** The guest's boot state (abi.ts) in the current VMCS, its virtual APIC cleared. Used at boot and restart. */
-  resetGuest(v: Vcpu): void {
-    const api = v.api;
-    writeFlatGuest(api, {
-      rip: v.partition.image?.entry ?? 0, rsp: BOOT_STACK_TOP,
-      cr3: this.unrestrictedGuest ? 0 : IDENTITY_PD_GPA, paging: !this.unrestrictedGuest,
-    });
-    api.vmwrite(F.VMX_PREEMPTION_TIMER_VALUE, 0xffffffff);
-    api.vmwrite(F.GUEST_INTERRUPT_STATUS, 0);
-    const ram = this.machine.ram;
-    ram.fill(0, v.vapic, v.vapic + PAGE);
-    ram.fill(0, v.pid, v.pid + 64);
-    const dv = this.dv();
-    dv.setUint32(v.vapic + 0x20, v.index << 24, true); // virtual APIC ID = vCPU index
-    dv.setUint32(v.vapic + 0x30, 0x00050014, true); // version: integrated APIC, 6 LVT entries
-    dv.setUint32(v.vapic + 0xf0, 0xff, true);
-    for (let lvt = 0x320; lvt <= 0x370; lvt += 0x10) dv.setUint32(v.vapic + lvt, 0x10000, true); // masked
-    v.timerDeadline = null;
-    v.timerIdle = true;
-    v.pending.length = 0;
-    v.pendingDevice.length = 0;
-    const r = v.core.regs;
-    r.fill(0);
-    r[0] = MULTIBOOT_BOOT_MAGIC;
-    r[3] = MULTIBOOT_INFO_GPA;
-    r[6] = v.index;
-    r[7] = v.partition.id;
-    v.state = "running";
-  }
 
   // ---- running ----
 
@@ -630,14 +535,13 @@ export class Vmm {
     injectLocal(this, v, vector, device);
   }
 
+  /** The machine's RAM as the VMM reads and writes its own structures (little-endian). */
   dv(): DataView {
-    const ram = this.machine.ram;
-    return new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
+    return this.ramView;
   }
 
   physMem(): { read32(pa: number): number; write32(pa: number, v: number): void } {
-    const dv = this.dv();
-    return { read32: (pa) => dv.getUint32(pa, true), write32: (pa, v) => dv.setUint32(pa, v >>> 0, true) };
+    return this.ramWords;
   }
 
   /** Health-monitor events so far. */
@@ -646,8 +550,4 @@ export class Vmm {
   }
 }
 
-function check(st: { ok: boolean }, what: string, v: Vcpu): void {
-  if (!st.ok) throw new SimulationError(`VMM: ${what} failed for ${v.name}: ${JSON.stringify(st)}`, { core: v.core.id, eip: v.core.eip, dump: v.core.dump() });
-}
 
-export { EPT_RWX };

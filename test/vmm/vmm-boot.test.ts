@@ -14,7 +14,7 @@ import { Vmm } from "../../src/vmm/vmm.ts";
 import { Asm, al, dword, eax, ecx } from "../../src/guests/asm/index.ts";
 import { GUEST_IMAGE_GPA, Hypercall } from "../../src/vmm/abi.ts";
 
-export function oneGuest(code: (a: Asm) => void, opts: { memoryBytes?: number } = {}) {
+function oneGuest(code: (a: Asm) => void, opts: { memoryBytes?: number } = {}) {
   let vmm!: Vmm;
   const m = new Machine({ ramBytes: 64 << 20, cores: 2, profile: getProfile("skylake"), onVmExit: (c) => vmm.onVmExit(c) });
   const ioapic = new IoApic({ sink: m.apicBus });
