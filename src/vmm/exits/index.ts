@@ -6,6 +6,7 @@
 import type { Vmm } from "../vmm.ts";
 import type { Vcpu } from "../vcpu.ts";
 import { exitReasonName } from "../../cpu/vmx/exit-reasons.ts";
+import { VmcsField as F } from "../../cpu/vmx/vmcs-fields.ts";
 import { externalInterrupt } from "./external-interrupt.ts";
 import { vmcall } from "./vmcall.ts";
 import { ioInstruction } from "./io-instruction.ts";
@@ -41,5 +42,5 @@ export function handleExit(vmm: Vmm, v: Vcpu, reason: number): void {
   }
   vmm.chargeKey("exit.other", v.partition);
   const name = exitReasonName(reason) ?? `REASON_${reason}`;
-  vmm.health.report(v.partition, v, `unexpected-exit:${name}`, `exit reason ${reason} at guest EIP 0x${(v.api.vmread(0x681e) >>> 0).toString(16)}`, true);
+  vmm.health.report(v.partition, v, `unexpected-exit:${name}`, `exit reason ${reason} at guest EIP 0x${(v.api.vmread(F.GUEST_RIP) >>> 0).toString(16)}`, true);
 }
